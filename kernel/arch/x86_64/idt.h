@@ -1,0 +1,32 @@
+// Interrupt descriptor table setup and the x86 exception vector numbers.
+#pragma once
+
+namespace kernel::arch {
+
+enum Vector : int {
+    kVectorDivide = 0,
+    kVectorDebug = 1,
+    kVectorNmi = 2,
+    kVectorBreakpoint = 3,
+    kVectorOverflow = 4,
+    kVectorBoundRange = 5,
+    kVectorInvalidOpcode = 6,
+    kVectorDeviceNotAvailable = 7,
+    kVectorDoubleFault = 8,
+    kVectorInvalidTss = 10,
+    kVectorSegmentNotPresent = 11,
+    kVectorStackFault = 12,
+    kVectorGeneralProtection = 13,
+    kVectorPageFault = 14,
+    kVectorX87 = 16,
+    kVectorAlignmentCheck = 17,
+    kVectorMachineCheck = 18,
+    kVectorSimd = 19,
+    kVectorVirtualization = 20,
+    kVectorControlProtection = 21,
+};
+
+void init_idt();
+const char* vector_name(int vector);
+
+}  // namespace kernel::arch

@@ -1,0 +1,36 @@
+// The status channel (QEMU isa-debugcon at 0x402) and exit port (isa-debug-exit at 0xf4).
+#include "kernel/arch/x86_64/power.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "lib/base/format.h"
+
+namespace kernel::arch {
+
+namespace {
+
+constexpr uint16_t kStatusPort = 0x402;
+constexpr uint16_t kExitPort = 0xf4;
+constexpr uint32_t kPanicWord = 0x100;
+
+}  // namespace
+
+void status_line(const char* line) {
+    for (const char* p = line; *p; ++p) outb(kStatusPort, uint8_t(*p));
+    outb(kStatusPort, '\n');
+}
+
+void power_off(uint8_t status) {
+    char line[16];
+    lib::format_buffer(line, sizeof(line), "exit {}", status);
+    status_line(line);
+    outl(kExitPort, status);
+    halt_forever();  // no exit device: stop here
+}
+
+void power_off_panic() {
+    status_line("panic");
+    outl(kExitPort, kPanicWord);
+    halt_forever();
+}
+
+}  // namespace kernel::arch

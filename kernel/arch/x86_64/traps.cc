@@ -1,0 +1,78 @@
+// Exception dispatch. A fault in ring 3 becomes a signal for the program; a fault in ring 0 is
+// either a user-copy fault (fixed up to EFAULT) or a kernel bug (panic with registers and a
+// backtrace).
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/power.h"
+#include "kernel/arch/x86_64/trap_frame.h"
+#include "kernel/arch/x86_64/user_copy.h"
+#include "kernel/debug/panic.h"
+#include "kernel/debug/registers.h"
+#include "kernel/mm/page_fault.h"
+#include "kernel/proc/crash.h"
+
+namespace kernel::arch {
+
+const char* vector_name(int vector) {
+    static const char* const names[32] = {
+        "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+        "#BR bound range", "#UD invalid opcode", "#NM device not available", "#DF double fault",
+        "coprocessor overrun", "#TS invalid TSS", "#NP segment not present", "#SS stack fault",
+        "#GP general protection", "#PF page fault", "reserved", "#MF x87 error",
+        "#AC alignment check", "#MC machine check", "#XM SIMD error", "#VE virtualization",
+        "#CP control protection", "reserved", "reserved", "reserved", "reserved", "reserved",
+        "reserved", "#HV hypervisor injection", "#VC VMM communication", "#SX security",
+        "reserved"};
+    return vector >= 0 && vector < 32 ? names[vector] : "interrupt";
+}
+
+namespace {
+
+// Linux's mapping of x86 exceptions to signals (arch/x86/kernel/traps.c).
+int signal_for_vector(int vector) {
+    switch (vector) {
+        case kVectorDivide:
+        case kVectorX87:
+        case kVectorSimd:
+            return proc::kSigFpe;
+        case kVectorDebug:
+        case kVectorBreakpoint:
+            return proc::kSigTrap;
+        case kVectorInvalidOpcode:
+            return proc::kSigIll;
+        case kVectorStackFault:
+        case kVectorAlignmentCheck:
+            return proc::kSigBus;
+        default:
+            return proc::kSigSegv;
+    }
+}
+
+[[noreturn]] void kernel_fault(TrapFrame& frame, uint64_t fault_address) {
+    kprint("\nKERNEL FAULT: {} (vector {}, error code {:#x})\n", vector_name(int(frame.vector)),
+           frame.vector, frame.error_code);
+    if (frame.vector == kVectorPageFault) kprint("fault address: {:#018x}\n", fault_address);
+    debug::print_registers(frame);
+    debug::print_backtrace(frame.rbp, frame.rip);
+    power_off_panic();
+}
+
+}  // namespace
+
+}  // namespace kernel::arch
+
+extern "C" void handle_trap(kernel::arch::TrapFrame* frame) {
+    using namespace kernel::arch;
+    int vector = int(frame->vector);
+    if (vector == 255) return;  // spurious
+    uint64_t fault_address = vector == kVectorPageFault ? read_cr2() : 0;
+
+    if (vector == kVectorPageFault) {
+        if (kernel::mm::handle_page_fault(*frame, fault_address)) return;
+        if (!frame->from_user() && apply_user_copy_fixup(*frame)) return;
+    }
+    if (frame->from_user()) {
+        kernel::proc::crash(*frame, signal_for_vector(vector), fault_address);
+    }
+    kernel_fault(*frame, fault_address);
+}

@@ -1,0 +1,65 @@
+// kernel_boot_main: from boot.S's long-mode jump to the program's first instruction.
+#include "kernel/arch/x86_64/cpu_features.h"
+#include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/layout.h"
+#include "kernel/arch/x86_64/percpu.h"
+#include "kernel/arch/x86_64/syscall.h"
+#include "kernel/boot/pvh.h"
+#include "kernel/console/log.h"
+#include "kernel/console/serial.h"
+#include "kernel/debug/panic.h"
+#include "kernel/mm/frames.h"
+#include "kernel/mm/page_table.h"
+#include "kernel/proc/loader.h"
+#include "kernel/random/random.h"
+#include "kernel/time/clock.h"
+
+extern "C" char kernel_phys_start[], kernel_phys_end[];
+extern "C" void kernel_run_constructors();
+
+namespace kernel::boot {
+
+namespace {
+
+void init_memory(const BootInfo& info) {
+    // Reserve what the hypervisor put in RAM for us: the kernel image, start_info and its
+    // tables (below 1 MiB in practice), the modules.
+    mm::PhysRange reserved[kMaxModules + 2];
+    size_t count = 0;
+    uint64_t image_start = reinterpret_cast<uint64_t>(kernel_phys_start);
+    uint64_t image_end = reinterpret_cast<uint64_t>(kernel_phys_end);
+    reserved[count++] = {image_start, image_end - image_start};
+    reserved[count++] = {0, 0x100000};  // real-mode area, start_info, memory map
+    for (size_t i = 0; i < info.module_count; ++i)
+        reserved[count++] = {info.modules[i].phys, info.modules[i].size};
+    mm::init_frames(info.ram_ranges(), {reserved, count});
+    mm::init_kernel_page_table();
+}
+
+}  // namespace
+
+}  // namespace kernel::boot
+
+extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
+    using namespace kernel;
+    console::init_serial();
+    arch::detect_cpu_features();
+    arch::init_idt();  // before anything can fault
+    boot::BootInfo info = boot::parse_start_info(start_info_phys);
+    boot::init_memory(info);
+    arch::init_cpu_tables();
+    arch::init_idt();  // again, now that the TSS has IST stacks
+    kernel_run_constructors();
+    arch::enable_cpu_features();
+    time::init_clock();
+    random::init_random();
+    arch::init_syscalls();
+
+    klog("Phoenix: {} MiB RAM, TSC {} MHz ({}), {}{}{}", mm::total_frame_count() / 256,
+         time::tsc_hz() / 1000000, time::tsc_source_name(), arch::cpu().smep ? "SMEP " : "",
+         arch::cpu().smap ? "SMAP " : "", arch::cpu().umip ? "UMIP" : "");
+    if (info.module_count == 0) panic("no manifest module: start the kernel through phx");
+    const boot::BootModule& manifest = info.modules[0];
+    proc::start_program({arch::phys_to_virt<const std::byte>(manifest.phys), manifest.size},
+                        boot::command_line(info));
+}

@@ -1,0 +1,51 @@
+// COM1 16550 driver, polled. Output converts "\n" to "\r\n" as a tty's ONLCR would.
+#include "kernel/console/serial.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+
+namespace kernel::console {
+
+namespace {
+
+constexpr uint16_t kCom1 = 0x3f8;
+constexpr uint16_t kData = 0, kInterruptEnable = 1, kFifoControl = 2, kLineControl = 3,
+                   kModemControl = 4, kLineStatus = 5;
+constexpr uint8_t kLineStatusDataReady = 0x01, kLineStatusTxEmpty = 0x20;
+
+void put(char c) {
+    // Bounded wait: a missing UART must not hang the kernel.
+    for (int i = 0; i < 100000 && !(arch::inb(kCom1 + kLineStatus) & kLineStatusTxEmpty); ++i)
+        arch::pause();
+    arch::outb(kCom1 + kData, uint8_t(c));
+}
+
+}  // namespace
+
+void init_serial() {
+    arch::outb(kCom1 + kInterruptEnable, 0x00);
+    arch::outb(kCom1 + kLineControl, 0x80);  // DLAB: set the divisor
+    arch::outb(kCom1 + kData, 0x01);         // 115200 baud
+    arch::outb(kCom1 + kInterruptEnable, 0x00);
+    arch::outb(kCom1 + kLineControl, 0x03);  // 8N1
+    arch::outb(kCom1 + kFifoControl, 0xc7);  // FIFO on, cleared, 14-byte threshold
+    arch::outb(kCom1 + kModemControl, 0x03);  // DTR, RTS
+}
+
+void serial_write(std::string_view text) {
+    for (char c : text) {
+        if (c == '\n') put('\r');
+        put(c);
+    }
+}
+
+size_t serial_read(char* buffer, size_t capacity) {
+    size_t n = 0;
+    while (n == 0 && capacity > 0) {
+        while (n < capacity && (arch::inb(kCom1 + kLineStatus) & kLineStatusDataReady))
+            buffer[n++] = char(arch::inb(kCom1 + kData));
+        if (n == 0) arch::pause();  // FIXME(#5): block on the UART interrupt instead
+    }
+    return n;
+}
+
+}  // namespace kernel::console

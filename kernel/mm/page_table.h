@@ -1,0 +1,82 @@
+// x86-64 4-level page tables: mapping, lookup and teardown. Table pages come from the frame
+// allocator and are reached through the physmap.
+#pragma once
+
+#include <cstdint>
+
+#include "lib/base/result.h"
+
+namespace kernel::mm {
+
+namespace pte {
+inline constexpr uint64_t kPresent = 1ull << 0;
+inline constexpr uint64_t kWritable = 1ull << 1;
+inline constexpr uint64_t kUser = 1ull << 2;
+inline constexpr uint64_t kAccessed = 1ull << 5;
+inline constexpr uint64_t kDirty = 1ull << 6;
+inline constexpr uint64_t kHuge = 1ull << 7;
+inline constexpr uint64_t kGlobal = 1ull << 8;
+inline constexpr uint64_t kNoExecute = 1ull << 63;
+inline constexpr uint64_t kAddressMask = 0x000f'ffff'ffff'f000;
+}  // namespace pte
+
+inline constexpr uint64_t kLargePage = 2ull << 20;
+inline constexpr uint64_t kHugePage = 1ull << 30;
+
+class PageTable {
+public:
+    PageTable() = default;
+    explicit PageTable(uint64_t root_phys) : m_root(root_phys) {}
+
+    // A fresh top-level table whose upper (kernel) half is shared with the kernel's.
+    static lib::Result<PageTable> create_user();
+
+    uint64_t root() const { return m_root; }
+    bool is_active() const;
+
+    // Maps one 4 KiB page. An existing mapping at va is replaced (its frame is not freed).
+    lib::ErrorOr map(uint64_t va, uint64_t pa, uint64_t flags);
+    // Maps [va, va + length) to [pa, ...) with the largest pages alignment allows (for the
+    // physmap and MMIO). `allow_1g` when the CPU has 1 GiB pages.
+    lib::ErrorOr map_range(uint64_t va, uint64_t pa, uint64_t length, uint64_t flags,
+                           bool allow_1g);
+
+    // The 4 KiB leaf entry for va, or nullptr if no table reaches it (or a large page does).
+    uint64_t* leaf(uint64_t va) const;
+
+    // Calls fn(va, entry&) for each present 4 KiB leaf in [start, end). fn may change the entry;
+    // the TLB entry is flushed after each call when this table is active.
+    template <typename Fn>
+    void for_each_present(uint64_t start, uint64_t end, Fn&& fn);
+
+    // Frees every table page of the user half (not the frames they map).
+    void free_user_tables();
+
+private:
+    lib::Result<uint64_t*> walk_create(uint64_t va, int leaf_level, uint64_t table_flags);
+
+    uint64_t m_root = 0;
+};
+
+PageTable& kernel_page_table();
+
+// Builds the kernel's final tables (physmap of all RAM, kernel image with W^X, stack region)
+// and switches to them.
+void init_kernel_page_table();
+
+// Implementation detail of for_each_present.
+uint64_t* next_present_leaf(uint64_t root, uint64_t& va, uint64_t end);
+void flush_tlb_page(uint64_t va);
+
+template <typename Fn>
+void PageTable::for_each_present(uint64_t start, uint64_t end, Fn&& fn) {
+    uint64_t va = start;
+    bool active = is_active();
+    while (uint64_t* entry = next_present_leaf(m_root, va, end)) {
+        fn(va, *entry);
+        if (active) flush_tlb_page(va);
+        va += 4096;
+    }
+}
+
+}  // namespace kernel::mm

@@ -1,0 +1,58 @@
+// The freestanding C/C++ runtime the compiler expects: mem* functions, global constructors,
+// and the hooks for pure virtual calls and static destructors (the kernel never exits).
+#include <cstddef>
+#include <cstdint>
+
+#include "kernel/debug/panic.h"
+
+extern "C" {
+
+void* memcpy(void* dst, const void* src, size_t n) {
+    void* ret = dst;
+    asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n)::"memory");
+    return ret;
+}
+
+void* memset(void* dst, int value, size_t n) {
+    void* ret = dst;
+    asm volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(value) : "memory");
+    return ret;
+}
+
+void* memmove(void* dst, const void* src, size_t n) {
+    auto* d = static_cast<unsigned char*>(dst);
+    auto* s = static_cast<const unsigned char*>(src);
+    if (d == s || n == 0) return dst;
+    if (d < s || d >= s + n) return memcpy(dst, src, n);
+    while (n--) d[n] = s[n];  // overlapping, copy backwards
+    return dst;
+}
+
+int memcmp(const void* a, const void* b, size_t n) {
+    auto* x = static_cast<const unsigned char*>(a);
+    auto* y = static_cast<const unsigned char*>(b);
+    for (size_t i = 0; i < n; ++i)
+        if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
+    return 0;
+}
+
+size_t strlen(const char* s) {
+    size_t n = 0;
+    while (s[n]) ++n;
+    return n;
+}
+
+void __cxa_pure_virtual() { kernel::panic("pure virtual function called"); }
+
+int atexit(void (*)()) { return 0; }
+
+void* __dso_handle = nullptr;
+
+using Constructor = void (*)();
+extern const Constructor __init_array_start[], __init_array_end[];
+
+void kernel_run_constructors() {
+    for (const Constructor* c = __init_array_start; c != __init_array_end; ++c) (*c)();
+}
+
+}  // extern "C"

@@ -1,0 +1,76 @@
+// Prototypes of every implemented syscall handler (one per SYSCALL line of syscalls.def),
+// grouped by the family file that defines them.
+#pragma once
+
+#include <cstdint>
+
+#include "kernel/mm/user_ptr.h"
+#include "kernel/sys/dispatch.h"
+#include "kernel/sys/linux_types.h"
+
+namespace kernel::sys {
+
+using mm::UserIn;
+using mm::UserOut;
+
+// fd.cc: file descriptors (the console until the VFS lands).
+SyscallResult sys_read(int fd, UserOut<char> buffer, uint64_t count);
+SyscallResult sys_write(int fd, UserIn<char> buffer, uint64_t count);
+SyscallResult sys_readv(int fd, UserIn<IoVec> iov, int count);
+SyscallResult sys_writev(int fd, UserIn<IoVec> iov, int count);
+SyscallResult sys_close(int fd);
+SyscallResult sys_lseek(int fd, int64_t offset, int whence);
+SyscallResult sys_ioctl(int fd, uint32_t request, uint64_t argument);
+SyscallResult sys_fstat(int fd, UserOut<LinuxStat> out);
+SyscallResult sys_newfstatat(int dirfd, UserIn<char> path, UserOut<LinuxStat> out, int flags);
+
+// fs.cc: paths (no filesystem until disk images land).
+SyscallResult sys_open(UserIn<char> path, int flags, uint32_t mode);
+SyscallResult sys_openat(int dirfd, UserIn<char> path, int flags, uint32_t mode);
+SyscallResult sys_access(UserIn<char> path, int mode);
+SyscallResult sys_faccessat(int dirfd, UserIn<char> path, int mode);
+SyscallResult sys_faccessat2(int dirfd, UserIn<char> path, int mode, int flags);
+SyscallResult sys_getcwd(UserOut<char> buffer, uint64_t size);
+SyscallResult sys_readlink(UserIn<char> path, UserOut<char> buffer, uint64_t size);
+SyscallResult sys_readlinkat(int dirfd, UserIn<char> path, UserOut<char> buffer, uint64_t size);
+
+// mman.cc: memory.
+SyscallResult sys_mmap(uint64_t address, uint64_t length, int prot, int flags, int fd,
+                       int64_t offset);
+SyscallResult sys_munmap(uint64_t address, uint64_t length);
+SyscallResult sys_mprotect(uint64_t address, uint64_t length, int prot);
+SyscallResult sys_brk(uint64_t address);
+SyscallResult sys_madvise(uint64_t address, uint64_t length, int advice);
+
+// proc.cc: the process and its identity.
+SyscallResult sys_exit(int status);
+SyscallResult sys_exit_group(int status);
+SyscallResult sys_getpid();
+SyscallResult sys_gettid();
+SyscallResult sys_getppid();
+SyscallResult sys_getuid();
+SyscallResult sys_geteuid();
+SyscallResult sys_getgid();
+SyscallResult sys_getegid();
+SyscallResult sys_set_tid_address(uint64_t address);
+SyscallResult sys_set_robust_list(uint64_t head, uint64_t length);
+SyscallResult sys_rseq(uint64_t rseq, uint32_t length, int flags, uint32_t signature);
+SyscallResult sys_arch_prctl(int code, uint64_t address);
+SyscallResult sys_prlimit64(int pid, int resource, UserIn<RLimit> new_limit,
+                            UserOut<RLimit> old_limit);
+SyscallResult sys_getrlimit(int resource, UserOut<RLimit> out);
+SyscallResult sys_sched_getaffinity(int pid, uint64_t size, UserOut<uint8_t> mask);
+SyscallResult sys_sched_yield();
+SyscallResult sys_uname(UserOut<UtsName> out);
+SyscallResult sys_getrandom(UserOut<uint8_t> buffer, uint64_t count, uint32_t flags);
+
+// time.cc: clocks and sleeping.
+SyscallResult sys_clock_gettime(int clock, UserOut<TimeSpec> out);
+SyscallResult sys_clock_getres(int clock, UserOut<TimeSpec> out);
+SyscallResult sys_gettimeofday(UserOut<TimeVal> tv, uint64_t timezone);
+SyscallResult sys_time(UserOut<int64_t> out);
+SyscallResult sys_nanosleep(UserIn<TimeSpec> request, UserOut<TimeSpec> remaining);
+SyscallResult sys_clock_nanosleep(int clock, int flags, UserIn<TimeSpec> request,
+                                  UserOut<TimeSpec> remaining);
+
+}  // namespace kernel::sys

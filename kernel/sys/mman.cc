@@ -1,0 +1,125 @@
+// Memory syscalls: anonymous mmap, munmap, mprotect, brk, madvise. File mappings arrive with
+// the VFS (issue #4).
+#include "kernel/arch/x86_64/layout.h"
+#include "kernel/proc/process.h"
+#include "kernel/sys/handlers.h"
+#include "lib/base/checked.h"
+
+namespace kernel::sys {
+
+namespace {
+
+// mmap flags (asm-generic/mman-common.h, asm/mman.h).
+constexpr int kMapShared = 0x01;
+constexpr int kMapPrivate = 0x02;
+constexpr int kMapSharedValidate = 0x03;
+constexpr int kMapTypeMask = 0x0f;
+constexpr int kMapFixed = 0x10;
+constexpr int kMapAnonymous = 0x20;
+constexpr int kMapPopulate = 0x8000;
+constexpr int kMapFixedNoReplace = 0x100000;
+
+constexpr int kMadvDontneed = 4;
+constexpr int kMadvFree = 8;
+
+constexpr uint64_t kPage = arch::kPageSize;
+
+bool valid_prot(int prot) { return (prot & ~(mm::kProtRead | mm::kProtWrite | mm::kProtExec)) == 0; }
+
+// Page-rounds length; EINVAL for zero, ENOMEM when it cannot fit the user half.
+lib::Result<uint64_t> page_length(uint64_t length) {
+    if (length == 0) return lib::Errno::Inval;
+    auto rounded = lib::align_up(length, kPage);
+    if (!rounded || *rounded > arch::kUserEnd) return lib::Errno::NoMem;
+    return *rounded;
+}
+
+bool range_in_user(uint64_t start, uint64_t length) {
+    return lib::range_within(start, length, arch::kUserEnd);
+}
+
+}  // namespace
+
+SyscallResult sys_mmap(uint64_t address, uint64_t length, int prot, int flags, int fd,
+                       int64_t offset) {
+    int type = flags & kMapTypeMask;
+    if (type != kMapPrivate && type != kMapShared && type != kMapSharedValidate)
+        return lib::Errno::Inval;
+    if (!valid_prot(prot)) return lib::Errno::Inval;
+    if (!(flags & kMapAnonymous)) {
+        TRY(proc::current().fds().get(fd));
+        return lib::Errno::NoDev;  // FIXME(#4): file mappings
+    }
+    if (offset % int64_t(kPage)) return lib::Errno::Inval;
+    uint64_t size = TRY(page_length(length));
+    auto& space = proc::current().address_space();
+    // One process, no fork: MAP_SHARED anonymous memory behaves exactly like private memory.
+    if (flags & (kMapFixed | kMapFixedNoReplace)) {
+        if (address % kPage || !range_in_user(address, size)) return lib::Errno::Inval;
+        if ((flags & kMapFixedNoReplace) && !(flags & kMapFixed) && !space.is_free(address, size))
+            return lib::Errno::Exist;
+        TRY(space.map_fixed(address, size, prot, lib::vm::VmKind::Anonymous));
+    } else {
+        // A hint that fits is honoured, as Linux does; otherwise search top-down.
+        if (address && address % kPage == 0 && range_in_user(address, size) &&
+            address >= 0x10000 && space.is_free(address, size)) {
+            TRY(space.map_fixed(address, size, prot, lib::vm::VmKind::Anonymous));
+        } else {
+            address = TRY(space.map_anywhere(size, prot, lib::vm::VmKind::Anonymous));
+        }
+    }
+    if (flags & kMapPopulate) (void)space.populate(address, size);  // best effort, as Linux
+    return int64_t(address);
+}
+
+SyscallResult sys_munmap(uint64_t address, uint64_t length) {
+    if (address % kPage) return lib::Errno::Inval;
+    uint64_t size = TRY(page_length(length));
+    if (!range_in_user(address, size)) return lib::Errno::Inval;
+    TRY(proc::current().address_space().unmap(address, size));
+    return 0;
+}
+
+SyscallResult sys_mprotect(uint64_t address, uint64_t length, int prot) {
+    if (address % kPage) return lib::Errno::Inval;
+    if (!valid_prot(prot)) return lib::Errno::Inval;
+    if (length == 0) return 0;
+    uint64_t size = TRY(page_length(length));
+    if (!range_in_user(address, size)) return lib::Errno::NoMem;
+    TRY(proc::current().address_space().protect(address, size, prot));
+    return 0;
+}
+
+SyscallResult sys_brk(uint64_t address) {
+    auto& process = proc::current();
+    uint64_t current = process.brk();
+    // Linux returns the unchanged break on any failure; libc compares.
+    if (address < process.brk_start()) return int64_t(current);
+    uint64_t old_end = *lib::align_up(current, kPage);
+    auto new_end_or = lib::align_up(address, kPage);
+    if (!new_end_or || *new_end_or > arch::kUserEnd) return int64_t(current);
+    uint64_t new_end = *new_end_or;
+    auto& space = process.address_space();
+    if (new_end > old_end) {
+        if (!space.is_free(old_end, new_end - old_end)) return int64_t(current);
+        auto mapped = space.map_fixed(old_end, new_end - old_end, mm::kProtRead | mm::kProtWrite,
+                                      lib::vm::VmKind::Heap);
+        if (mapped.is_error()) return int64_t(current);
+    } else if (new_end < old_end) {
+        (void)space.unmap(new_end, old_end - new_end);
+    }
+    process.set_brk(address);
+    return int64_t(address);
+}
+
+SyscallResult sys_madvise(uint64_t address, uint64_t length, int advice) {
+    if (address % kPage) return lib::Errno::Inval;
+    if (length == 0) return 0;
+    uint64_t size = TRY(page_length(length));
+    if (!range_in_user(address, size)) return lib::Errno::Inval;
+    if (advice == kMadvDontneed || advice == kMadvFree)
+        proc::current().address_space().discard(address, size);
+    return 0;  // other advice is only a hint
+}
+
+}  // namespace kernel::sys
