@@ -16,18 +16,18 @@ set(PHX_KERNEL_CXXFLAGS
 execute_process(
   COMMAND ${CMAKE_CXX_COMPILER} -std=c++20 -xc++ -E -v /dev/null
   OUTPUT_QUIET ERROR_VARIABLE _phx_cxx_search)
-string(REGEX MATCHALL "\n [^\n]*c\\+\\+[^\n]*" _phx_cxx_dirs "${_phx_cxx_search}")
+string(REGEX MATCHALL "\n /[^\n ]*/c\\+\\+/[^\n ]*" _phx_cxx_dirs "${_phx_cxx_search}")
 set(PHX_KERNEL_CXX_INCLUDES "")
 foreach(_dir ${_phx_cxx_dirs})
   string(STRIP "${_dir}" _dir)
-  list(APPEND PHX_KERNEL_CXX_INCLUDES "${_dir}")
+  # As raw flags: CMake drops include directories it considers the compiler's implicit ones.
+  list(APPEND PHX_KERNEL_CXX_INCLUDES "SHELL:-isystem ${_dir}")
 endforeach()
 
 function(phx_kernel_target target)
   target_compile_options(${target} PRIVATE
-    $<$<COMPILE_LANGUAGE:CXX>:${PHX_KERNEL_CXXFLAGS} ${PHX_WARNINGS}>
+    $<$<COMPILE_LANGUAGE:CXX>:${PHX_KERNEL_CXXFLAGS} ${PHX_WARNINGS} ${PHX_KERNEL_CXX_INCLUDES}>
     $<$<COMPILE_LANGUAGE:ASM>:-fno-pic -fno-pie>)
-  target_include_directories(${target} SYSTEM PRIVATE ${PHX_KERNEL_CXX_INCLUDES})
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_definitions(${target} PRIVATE PHX_KERNEL=1)
 endfunction()

@@ -8,7 +8,7 @@
 
 #include "kernel/mm/page_table.h"
 #include "lib/base/result.h"
-#include "lib/vm/vm_area.h"
+#include "kernel/mm/interim_vm.h"
 
 namespace kernel::mm {
 

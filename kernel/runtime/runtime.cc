@@ -2,6 +2,7 @@
 // and the hooks for pure virtual calls and static destructors (the kernel never exits).
 #include <cstddef>
 #include <cstdint>
+#include <new>
 
 #include "kernel/debug/panic.h"
 
@@ -36,6 +37,13 @@ int memcmp(const void* a, const void* b, size_t n) {
     return 0;
 }
 
+void* memchr(const void* s, int c, size_t n) {
+    auto* p = static_cast<const unsigned char*>(s);
+    for (size_t i = 0; i < n; ++i)
+        if (p[i] == static_cast<unsigned char>(c)) return const_cast<unsigned char*>(p + i);
+    return nullptr;
+}
+
 size_t strlen(const char* s) {
     size_t n = 0;
     while (s[n]) ++n;
@@ -56,3 +64,12 @@ void kernel_run_constructors() {
 }
 
 }  // extern "C"
+
+// What libstdc++'s header-only pieces reference: std::nothrow, and the throw helpers that a
+// kernel without exceptions turns into panics (they mean a kernel bug, e.g. substr past end).
+namespace std {
+const nothrow_t nothrow{};
+[[noreturn]] void __throw_out_of_range_fmt(const char* message, ...) {
+    kernel::panic("std: {}", message);
+}
+}  // namespace std

@@ -78,10 +78,8 @@ void enable_cpu_features() {
         g_cpu.xcr0 = xcr0;
         g_cpu.xsave_size = cpuid(0xd, 0).ebx;  // size for the features now enabled
     }
-    // Start user programs with a clean FPU: default control words, empty registers.
+    // Start user programs with a clean x87 state (MXCSR already holds its reset value 0x1f80).
     asm volatile("fninit");
-    uint32_t mxcsr = 0x1f80;
-    asm volatile("ldmxcsr %0" ::"m"(mxcsr));
 }
 
 }  // namespace kernel::arch

@@ -3,6 +3,7 @@
 // backtrace).
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/layout.h"
 #include "kernel/arch/x86_64/power.h"
 #include "kernel/arch/x86_64/trap_frame.h"
 #include "kernel/arch/x86_64/user_copy.h"
@@ -10,6 +11,9 @@
 #include "kernel/debug/registers.h"
 #include "kernel/mm/page_fault.h"
 #include "kernel/proc/crash.h"
+
+extern "C" void syscall_entry();
+extern "C" void syscall_dispatch(kernel::arch::TrapFrame* frame);
 
 namespace kernel::arch {
 
@@ -59,12 +63,37 @@ int signal_for_vector(int vector) {
 
 }  // namespace
 
+// Some nested hypervisors (seen on this project's CI machines: KVM nested on AMD) execute a
+// guest's `syscall` from ring 3 without entering ring 0: RIP becomes LSTAR but CPL stays 3, so
+// the first fetch of syscall_entry faults as a user access. That fault is the syscall: serve it
+// here through the IDT path (correct stack switch) and return with iretq to RCX/R11, exactly
+// what sysret would have restored. Costs nothing where `syscall` works.
+bool is_misdelivered_syscall(const TrapFrame& frame) {
+    constexpr uint64_t kFetchFault = 1 << 4;
+    return frame.vector == kVectorPageFault && frame.from_user() &&
+           (frame.error_code & kFetchFault) &&
+           frame.rip == reinterpret_cast<uint64_t>(&syscall_entry);
+}
+
+void serve_misdelivered_syscall(TrapFrame& frame) {
+    frame.rip = frame.rcx;
+    frame.rflags = frame.r11;
+    frame.cs = kUserCs;
+    frame.ss = kUserDs;
+    frame.vector = uint64_t(-1);
+    syscall_dispatch(&frame);
+}
+
 }  // namespace kernel::arch
 
 extern "C" void handle_trap(kernel::arch::TrapFrame* frame) {
     using namespace kernel::arch;
     int vector = int(frame->vector);
     if (vector == 255) return;  // spurious
+    if (is_misdelivered_syscall(*frame)) {
+        serve_misdelivered_syscall(*frame);
+        return;
+    }
     uint64_t fault_address = vector == kVectorPageFault ? read_cr2() : 0;
 
     if (vector == kVectorPageFault) {

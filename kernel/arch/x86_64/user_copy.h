@@ -11,14 +11,18 @@ extern "C" int64_t user_fill_raw(void* dst, int byte, uint64_t count);
 
 namespace kernel::arch {
 
-// Opens the user half to the kernel for the lifetime of the object (SMAP's STAC/CLAC).
+// Opens the user half to the kernel for the lifetime of the object: SMAP checks are off while
+// RFLAGS.AC is set. AC is set with popf rather than STAC: some nested hypervisors fail to run
+// STAC/CLAC (an emulation failure that kills the VM), while popf works everywhere.
 class UserAccessWindow {
 public:
+    static constexpr uint64_t kAc = 1ull << 18;
     UserAccessWindow() {
-        if (cpu().smap) asm volatile("stac" ::: "memory");
+        if (cpu().smap) asm volatile("pushfq; orq %0, (%%rsp); popfq" ::"i"(kAc) : "memory", "cc");
     }
     ~UserAccessWindow() {
-        if (cpu().smap) asm volatile("clac" ::: "memory");
+        if (cpu().smap)
+            asm volatile("pushfq; andq %0, (%%rsp); popfq" ::"i"(~kAc) : "memory", "cc");
     }
     UserAccessWindow(const UserAccessWindow&) = delete;
     UserAccessWindow& operator=(const UserAccessWindow&) = delete;

@@ -1,0 +1,151 @@
+// Address-space operations: VM areas decide, page tables follow. Frames of removed ranges are
+// freed; protection changes rewrite the present entries.
+#include "kernel/mm/address_space.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/layout.h"
+#include "kernel/mm/frames.h"
+#include "kernel/mm/heap.h"
+#include "kernel/proc/crash.h"
+
+namespace kernel::mm {
+
+namespace {
+
+constexpr uint64_t kPage = arch::kPageSize;
+
+bool allows(int prot, Access access) {
+    switch (access) {
+        case Access::Read:
+            return prot != 0;  // x86 cannot make a page writable or executable but unreadable
+        case Access::Write:
+            return prot & kProtWrite;
+        case Access::Execute:
+            return prot & kProtExec;
+    }
+    return false;
+}
+
+}  // namespace
+
+uint64_t pte_flags_for(int prot) {
+    // PROT_NONE keeps the frame (its contents must survive a later mprotect) in a supervisor,
+    // read-only, non-executable entry: every user access faults and is refused.
+    if (prot == 0) return pte::kPresent | pte::kNoExecute;
+    uint64_t flags = pte::kPresent | pte::kUser;
+    if (prot & kProtWrite) flags |= pte::kWritable;
+    if (!(prot & kProtExec)) flags |= pte::kNoExecute;
+    return flags;
+}
+
+lib::Result<AddressSpace*> AddressSpace::create() {
+    auto* space = new (std::nothrow) AddressSpace();
+    if (!space) return lib::Errno::NoMem;
+    auto table = PageTable::create_user();
+    if (table.is_error()) {
+        delete space;
+        return table.error();
+    }
+    space->m_table = table.value();
+    space->m_mmap_top = arch::kUserEnd;
+    return space;
+}
+
+AddressSpace::~AddressSpace() {
+    release_pages(0, arch::kUserEnd);
+    m_areas.clear();
+    m_table.free_user_tables();
+    free_frame(m_table.root());
+}
+
+void AddressSpace::activate() { arch::write_cr3(m_table.root()); }
+
+void AddressSpace::release_pages(uint64_t start, uint64_t end) {
+    m_table.for_each_present(start, end, [](uint64_t, uint64_t& entry) {
+        free_frame(entry & pte::kAddressMask);
+        entry = 0;
+    });
+}
+
+lib::ErrorOr AddressSpace::map_fixed(uint64_t start, uint64_t length, int prot,
+                                     lib::vm::VmKind kind) {
+    TRY(m_areas.map(start, length, prot, kind));
+    release_pages(start, start + length);  // MAP_FIXED: the old contents are gone
+    return {};
+}
+
+lib::Result<uint64_t> AddressSpace::map_anywhere(uint64_t length, int prot, lib::vm::VmKind kind) {
+    uint64_t start = TRY(m_areas.find_free(length, m_mmap_bottom, m_mmap_top, true));
+    TRY(map_fixed(start, length, prot, kind));
+    return start;
+}
+
+lib::ErrorOr AddressSpace::unmap(uint64_t start, uint64_t length) {
+    TRY(m_areas.unmap(start, length));
+    release_pages(start, start + length);
+    return {};
+}
+
+lib::ErrorOr AddressSpace::protect(uint64_t start, uint64_t length, int prot) {
+    TRY(m_areas.protect(start, length, prot));
+    uint64_t flags = pte_flags_for(prot);
+    m_table.for_each_present(start, start + length, [&](uint64_t, uint64_t& entry) {
+        entry = (entry & pte::kAddressMask) | flags;
+    });
+    return {};
+}
+
+void AddressSpace::discard(uint64_t start, uint64_t length) { release_pages(start, start + length); }
+
+bool AddressSpace::is_free(uint64_t start, uint64_t length) const {
+    return m_areas.is_free(start, length);
+}
+
+lib::Result<uint64_t> AddressSpace::page_for(uint64_t page, int prot) {
+    if (uint64_t* entry = m_table.leaf(page); entry && (*entry & pte::kPresent))
+        return *entry & pte::kAddressMask;
+    uint64_t frame = TRY(alloc_zeroed_frame());
+    auto mapped = m_table.map(page, frame, pte_flags_for(prot));
+    if (mapped.is_error()) {
+        free_frame(frame);
+        return mapped.error();
+    }
+    return frame;
+}
+
+bool AddressSpace::handle_fault(uint64_t address, Access access, bool page_present) {
+    const lib::vm::VmArea* area = m_areas.find(address);
+    if (!area || !allows(area->prot, access)) return false;
+    // A present page that still faults was a protection violation the area allows only if
+    // the entry is stale (never the case: protect() rewrites entries). Refuse it.
+    if (page_present) return false;
+    auto frame = page_for(lib::align_down(address, kPage), area->prot);
+    if (frame.is_error()) proc::out_of_memory(address);
+    return true;
+}
+
+lib::ErrorOr AddressSpace::populate(uint64_t start, uint64_t length) {
+    for (uint64_t page = start; page < start + length; page += kPage) {
+        const lib::vm::VmArea* area = m_areas.find(page);
+        if (!area) return lib::Errno::NoMem;
+        if (area->prot) TRY(page_for(page, area->prot));
+    }
+    return {};
+}
+
+lib::ErrorOr AddressSpace::poke(uint64_t address, std::span<const std::byte> data) {
+    size_t done = 0;
+    while (done < data.size()) {
+        uint64_t va = address + done;
+        const lib::vm::VmArea* area = m_areas.find(va);
+        if (!area) return lib::Errno::Fault;
+        uint64_t frame = TRY(page_for(lib::align_down(va, kPage), area->prot ? area->prot : kProtRead));
+        size_t offset = va % kPage;
+        size_t chunk = kPage - offset < data.size() - done ? kPage - offset : data.size() - done;
+        __builtin_memcpy(arch::phys_to_virt<std::byte>(frame) + offset, data.data() + done, chunk);
+        done += chunk;
+    }
+    return {};
+}
+
+}  // namespace kernel::mm
