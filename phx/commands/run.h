@@ -1,0 +1,11 @@
+// `phx run ELF [-- ARGS...]`: boot the program in a fresh Phoenix VM and return its status.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace phx {
+
+// Registers the subcommand; `status` receives the exit status when it ran.
+void add_run_command(CLI::App& app, int& status);
+
+}  // namespace phx
