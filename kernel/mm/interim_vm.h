@@ -40,6 +40,19 @@ public:
     }
     Result<uint64_t> alloc() { return alloc_contiguous(1, 1); }
     Result<uint64_t> alloc_contiguous(size_t count, size_t) {
+        if (count == 1) {
+            for (uint64_t w = m_hint; w < m_words; ++w) {
+                if (m_bits[w] == ~uint64_t(0)) continue;
+                uint64_t p = w * 64 + __builtin_ctzll(~m_bits[w]);
+                set(p, true);
+                --m_free;
+                m_hint = w;
+                return p * 4096;
+            }
+            if (m_hint == 0) return Errno::NoMem;
+            m_hint = 0;
+            return alloc_contiguous(1, 1);
+        }
         uint64_t run = 0;
         for (uint64_t p = 0; p < m_words * 64; ++p) {
             run = get(p) ? 0 : run + 1;
@@ -58,6 +71,7 @@ public:
             if (p / 64 >= m_words || !get(p)) return Errno::Inval;
             set(p, false);
         }
+        if (addr / 4096 / 64 < m_hint) m_hint = addr / 4096 / 64;
         m_free += count;
         return {};
     }
@@ -72,6 +86,7 @@ private:
         else
             m_bits[p / 64] &= ~(1ull << (p % 64));
     }
+    uint64_t m_hint = 0;
     uint64_t* m_bits = nullptr;
     size_t m_words = 0;
     uint64_t m_total = 0, m_free = 0;

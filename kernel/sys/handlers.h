@@ -73,4 +73,17 @@ SyscallResult sys_nanosleep(UserIn<TimeSpec> request, UserOut<TimeSpec> remainin
 SyscallResult sys_clock_nanosleep(int clock, int flags, UserIn<TimeSpec> request,
                                   UserOut<TimeSpec> remaining);
 
+// signal.cc: signal bookkeeping (delivery to handlers arrives with the signals issue).
+SyscallResult sys_rt_sigaction(int signal, UserIn<SigAction> action, UserOut<SigAction> old,
+                               uint64_t mask_size);
+SyscallResult sys_rt_sigprocmask(int how, UserIn<uint64_t> set, UserOut<uint64_t> old,
+                                 uint64_t mask_size);
+SyscallResult sys_kill(int pid, int signal);
+SyscallResult sys_tkill(int tid, int signal);
+SyscallResult sys_tgkill(int tgid, int tid, int signal);
+
+// futex.cc: futexes for one thread.
+SyscallResult sys_futex(UserIn<uint32_t> address, int op, uint32_t value, UserIn<TimeSpec> timeout,
+                        uint64_t address2, uint32_t value3);
+
 }  // namespace kernel::sys

@@ -63,6 +63,13 @@ struct Termios {
 };
 static_assert(sizeof(Termios) == 36);
 
+struct SigAction {
+    uint64_t handler;
+    uint64_t flags;
+    uint64_t restorer;
+    uint64_t mask;
+};
+
 inline constexpr int kAtFdCwd = -100;
 inline constexpr int kAtEmptyPath = 0x1000;
 inline constexpr uint32_t kSIfChr = 0020000;
