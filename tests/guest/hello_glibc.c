@@ -1,0 +1,10 @@
+// Static glibc: print argv and one environment variable, exit 7.
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char** argv) {
+    for (int i = 0; i < argc; i++) printf("argv[%d]=%s\n", i, argv[i]);
+    const char* value = getenv("PHX_TEST_ENV");
+    printf("PHX_TEST_ENV=%s\n", value ? value : "(unset)");
+    return 7;
+}
