@@ -128,7 +128,12 @@ void emit_arg(FormatSink& sink, const Spec& spec, const FormatArg& arg) {
             }
             return;
         case FormatArg::Kind::Unsigned:
-            emit_unsigned(sink, spec, arg.u, false);
+            if (spec.type == 'c') {  // as for Signed: uint8_t and friends print as characters
+                char c = static_cast<char>(arg.u);
+                emit(sink, spec, "", {&c, 1}, false);
+            } else {
+                emit_unsigned(sink, spec, arg.u, false);
+            }
             return;
         case FormatArg::Kind::Pointer: {
             Spec hex = spec;

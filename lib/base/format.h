@@ -69,11 +69,21 @@ struct FormatArg {
         } else if constexpr (std::is_integral_v<U>) {
             arg.kind = Kind::Unsigned;
             arg.u = value;
+        } else if constexpr (std::is_null_pointer_v<U>) {
+            // Before the string case: nullptr_t converts to string_view, which would strlen(0).
+            arg.kind = Kind::Pointer;
+            arg.p = nullptr;
         } else if constexpr (std::is_convertible_v<const U&, std::string_view>) {
             arg.kind = Kind::String;
+            if constexpr (std::is_pointer_v<U>) {
+                if (value == nullptr) {  // a null C string prints, rather than faulting
+                    arg.s = {"(null)", 6};
+                    return arg;
+                }
+            }
             std::string_view view(value);
             arg.s = {view.data(), view.size()};
-        } else if constexpr (std::is_pointer_v<U> || std::is_null_pointer_v<U>) {
+        } else if constexpr (std::is_pointer_v<U>) {
             arg.kind = Kind::Pointer;
             arg.p = value;
         } else {

@@ -51,6 +51,7 @@ Result<Manifest> Manifest::parse(std::span<const std::byte> bytes) {
     manifest.m_records = bytes.subspan(kHeaderSize, total - kHeaderSize);
     size_t offset = 0;
     size_t programs = 0;
+    size_t images = 0;
     auto region = manifest.m_records;
     while (offset < region.size()) {
         if (!range_within(offset, kRecordHeaderSize, region.size())) return Errno::Inval;
@@ -66,7 +67,7 @@ Result<Manifest> Manifest::parse(std::span<const std::byte> bytes) {
             manifest.m_program = {reinterpret_cast<const char*>(payload.data()), payload.size()};
             ++programs;
         } else if (RecordType(type) == RecordType::ProgramImage) {
-            if (!manifest.m_program_image.empty()) return Errno::Inval;
+            if (++images > 1) return Errno::Inval;  // counted: an empty image is still one
             manifest.m_program_image = payload;
         }
         ++manifest.m_record_count;
