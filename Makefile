@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test demo bench fuzz clean
 
 all: build
 
@@ -10,11 +10,12 @@ deps:
 	scripts/deps
 
 build: deps
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD) -G Ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Everything but long soak runs: unit, fuzz-corpus replay, integration and the bench smoke run.
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE 'soak|bench'
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE soak
 
 demo: build
 	$(BUILD)/phx/phx run $(BUILD)/examples/hello-world/hello-world -- from the Phoenix demo
@@ -22,5 +23,8 @@ demo: build
 bench: build
 	$(BUILD)/bench/boot/bench_boot --runs 20
 
+fuzz: deps
+	scripts/fuzz 30
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-fuzz

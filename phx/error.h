@@ -1,5 +1,5 @@
 // How phx reports failure: throw PhxError at the point of failure, print it once at the outer
-// edge ("phx: what and where") and exit with its status.
+// edge (main.cc: "phx: what and where") and exit with its status.
 #pragma once
 
 #include <stdexcept>
@@ -7,7 +7,7 @@
 
 namespace phx {
 
-// Exit statuses of phx itself (docs/boot-protocol.md).
+// Exit statuses of phx itself (docs/boot-protocol.md, "Runner exit status").
 inline constexpr int kExitUsage = 2;       // bad input: program, flag, config
 inline constexpr int kExitVmFailed = 125;  // the VM failed: kernel panic, hypervisor error
 

@@ -6,6 +6,9 @@
 
 namespace phx {
 
+// The kernel to boot. `explicit_path` is --kernel ("" when not given). Throws PhxError: an
+// explicit path or $PHX_KERNEL that is not a file is bad input (kExitUsage); finding nothing
+// in the default places is a broken installation (kExitVmFailed).
 std::string locate_kernel(const std::string& explicit_path);
 
 }  // namespace phx

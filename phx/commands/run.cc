@@ -1,19 +1,22 @@
-// The run command: validate input, write the manifest, pick a runner, run.
+// The run command: the flags, then validate input, write the manifest, pick a runner, run.
 #include "phx/commands/run.h"
 
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <regex>
+#include <string>
+#include <system_error>
+#include <vector>
 
-#include "lib/manifest/manifest_writer.h"
+#include "phx/config/env_entry.h"
+#include "phx/config/memory_size.h"
 #include "phx/error.h"
+#include "phx/file_io.h"
+#include "phx/image/manifest_builder.h"
 #include "phx/kernel_locator.h"
+#include "phx/log.h"
 #include "phx/program_check.h"
-#include "phx/runners/qemu.h"
+#include "phx/runners/runner.h"
+#include "phx/temp_dir.h"
 
 namespace phx {
 
@@ -32,83 +35,53 @@ struct RunOptions {
     bool verbose = false;
 };
 
-// OPS/QEMU memory sizes: 512M, 1G, 2048 (MiB), 1.5G is not accepted.
-uint64_t parse_memory_mib(const std::string& text) {
-    static const std::regex pattern(R"(^([0-9]{1,9})([MmGg]?)$)");
-    std::smatch match;
-    if (!std::regex_match(text, match, pattern))
-        throw PhxError(kExitUsage, "-m " + text + ": expected a size like 512M, 2G or 1024");
-    uint64_t value = std::stoull(match[1]);
-    if (match[2] == "G" || match[2] == "g") value *= 1024;
-    if (value < 64) throw PhxError(kExitUsage, "-m " + text + ": at least 64M is needed");
-    if (value > 1024 * 1024) throw PhxError(kExitUsage, "-m " + text + ": at most 1T");
-    return value;
-}
-
-void check_env(const std::string& entry) {
-    auto eq = entry.find('=');
-    if (eq == std::string::npos || eq == 0)
-        throw PhxError(kExitUsage, "-e " + entry + ": expected KEY=VALUE");
-}
-
-class TempDir {
-public:
-    TempDir() {
-        const char* base = getenv("TMPDIR");
-        std::string pattern = std::string(base && *base ? base : "/tmp") + "/phx-run-XXXXXX";
-        if (!mkdtemp(pattern.data()))
-            throw PhxError(kExitVmFailed, "cannot create a temporary directory in " + pattern);
-        m_path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(m_path, ec);
-    }
-    const std::string& path() const { return m_path; }
-
-private:
-    std::string m_path;
-};
-
-std::string write_manifest(const RunOptions& options, const std::vector<std::byte>& program,
-                           const std::string& dir) {
-    using lib::manifest::RecordType;
-    lib::manifest::ManifestWriter writer;
-    std::string name = std::filesystem::path(options.program).filename().string();
-    writer.add_text(RecordType::Program, "/" + name);
-    for (const auto& arg : options.args) writer.add_text(RecordType::Arg, arg);
-    for (const auto& entry : options.env) writer.add_text(RecordType::Env, entry);
-    for (const auto& flag : options.debug_flags) writer.add_text(RecordType::DebugFlag, flag);
-    if (options.trace) writer.add_text(RecordType::DebugFlag, "trace");
-    writer.add_bytes(RecordType::ProgramImage, program);
-    auto bytes = writer.finish();
-    std::string path = dir + "/manifest.bin";
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-    if (!out) throw PhxError(kExitVmFailed, "cannot write " + path);
-    return path;
+// -d flags plus --trace, each name once, in the order given.
+std::vector<std::string> debug_flags(const RunOptions& options) {
+    std::vector<std::string> flags;
+    auto add = [&](const std::string& flag) {
+        if (flag.empty()) throw PhxError(kExitUsage, "-d: empty debug flag name");
+        for (const auto& seen : flags)
+            if (seen == flag) return;
+        flags.push_back(flag);
+    };
+    for (const auto& flag : options.debug_flags) add(flag);
+    if (options.trace) add("trace");
+    return flags;
 }
 
 int run(const RunOptions& options) {
-    for (const auto& arg : options.args)
-        if (arg.find('\0') != std::string::npos)
-            throw PhxError(kExitUsage, "arguments cannot contain NUL bytes");
-    for (const auto& entry : options.env) check_env(entry);
-    uint64_t memory = parse_memory_mib(options.memory);
-    Accel accel = options.accel == "kvm" ? Accel::Kvm
-                  : options.accel == "tcg" ? Accel::Tcg
-                                           : Accel::Auto;
-    auto program = load_program(options.program);
+    set_verbose(options.verbose);
+    // Every input is checked before anything is started or written.
+    for (const auto& entry : options.env) check_env_entry(entry);
+    uint64_t memory_mib = parse_memory_mib(options.memory);
+    auto flags = debug_flags(options);
+    auto runner = make_runner(options.hypervisor);
+    if (!runner) throw PhxError(kExitUsage, "--hypervisor " + options.hypervisor + ": unknown");
+    auto image = load_program(options.program);
     std::string kernel = locate_kernel(options.kernel);
+
+    Launch launch;
+    launch.program_path = "/" + std::filesystem::path(options.program).filename().string();
+    launch.args = options.args;
+    launch.env = options.env;
+    launch.debug_flags = flags;
+    launch.image = image;
+    auto manifest = build_manifest(launch);
+
     TempDir work;
     RunSpec spec;
     spec.kernel_path = kernel;
-    spec.manifest_path = write_manifest(options, program, work.path());
+    spec.manifest_path = work.file("manifest.bin");
     spec.work_dir = work.path();
-    spec.memory_mib = memory;
-    spec.accel = accel;
-    spec.verbose = options.verbose;
-    std::unique_ptr<Runner> runner = std::make_unique<QemuRunner>();
+    spec.memory_mib = memory_mib;
+    spec.accel = parse_accel(options.accel);
+    try {
+        write_file(spec.manifest_path, manifest);
+    } catch (const std::system_error& e) {
+        throw PhxError(kExitVmFailed, std::string("cannot write the manifest: ") + e.what());
+    }
+    log_verbose("manifest: " + spec.manifest_path + " (" + std::to_string(manifest.size()) +
+                " bytes, program " + launch.program_path + ")");
     return runner->run(spec);
 }
 
@@ -117,25 +90,45 @@ int run(const RunOptions& options) {
 void add_run_command(CLI::App& app, int& status) {
     auto options = std::make_shared<RunOptions>();
     CLI::App* cmd = app.add_subcommand("run", "Boot a Phoenix VM that runs one Linux program");
-    cmd->add_option("program", options->program, "static x86-64 Linux ELF executable to run")
+    cmd->footer(
+        "The program runs as /<file name> inside the VM; arguments after -- are its argv[1..].\n"
+        "Kernel search: --kernel, $PHX_KERNEL, ../kernel/phoenix.elf and\n"
+        "../share/phoenix/phoenix.elf next to phx.\n"
+        "Exit status: the program's (128+N when signal N killed it), 2 for bad input,\n"
+        "125 when the VM failed (kernel panic, QEMU error).");
+    cmd->add_option("program", options->program,
+                    "static x86-64 Linux ELF executable to run (glibc, musl, static-pie)")
+        ->type_name("ELF")
         ->required();
-    cmd->add_option("args", options->args, "arguments for the program (after --)");
-    cmd->add_option("-e,--env", options->env, "environment variable KEY=VALUE (repeatable)");
-    cmd->add_option("-m,--memory", options->memory, "guest memory: 512M, 2G, 1024 (MiB)")
+    cmd->add_option("args", options->args, "arguments for the program (put them after --)")
+        ->type_name("ARG");
+    // Options take exactly one value per use so that "-e K=V ELF" does not swallow ELF.
+    cmd->add_option("-e,--env", options->env, "environment variable KEY=VALUE (repeatable)")
+        ->type_name("KEY=VALUE")
+        ->allow_extra_args(false);
+    cmd->add_option("-m,--memory", options->memory,
+                    "guest memory: 512M, 1G, 1.5G, 2048 (MiB); at least 64M")
+        ->type_name("SIZE")
         ->capture_default_str();
     cmd->add_option("-d,--debug", options->debug_flags,
-                    "kernel debug flag, OPS Debugflags names: trace, fault (repeatable)");
-    cmd->add_flag("--trace", options->trace, "log every syscall (same as -d trace)");
+                    "kernel debug flag, OPS Debugflags names: trace, fault (repeatable)")
+        ->type_name("FLAG")
+        ->allow_extra_args(false);
+    cmd->add_flag("--trace", options->trace, "log every syscall on the console (-d trace)");
     cmd->add_option("--kernel", options->kernel,
-                    "Phoenix kernel ELF (default: $PHX_KERNEL, else next to phx)");
-    cmd->add_option("--hypervisor", options->hypervisor, "hypervisor to run on")
-        ->check(CLI::IsMember({"qemu"}))
+                    "Phoenix kernel ELF (default: $PHX_KERNEL, else next to phx)")
+        ->type_name("PATH");
+    cmd->add_option("--hypervisor", options->hypervisor, "hypervisor that runs the VM")
+        ->type_name("NAME")
+        ->check(CLI::IsMember(runner_names()))
         ->capture_default_str();
     cmd->add_option("--accel", options->accel,
-                    "accelerator: kvm, tcg, or auto (kvm when /dev/kvm works)")
+                    "accelerator: kvm, tcg, or auto (kvm when /dev/kvm opens read-write)")
+        ->type_name("ACCEL")
         ->check(CLI::IsMember({"auto", "kvm", "tcg"}))
         ->capture_default_str();
-    cmd->add_flag("-v,--verbose", options->verbose, "print the hypervisor command line");
+    cmd->add_flag("-v,--verbose", options->verbose,
+                  "log the kernel, accelerator and hypervisor command line to stderr");
     cmd->callback([options, &status] { status = run(*options); });
 }
 

@@ -5,7 +5,7 @@
 
 namespace phx {
 
-// Registers the subcommand; `status` receives the exit status when it ran.
+// Registers the subcommand on `app`; when it runs, `status` receives phx's exit status.
 void add_run_command(CLI::App& app, int& status);
 
 }  // namespace phx

@@ -1,55 +1,64 @@
-// Running the kernel under QEMU: spawn, forward signals, wait, read the status channel.
+// Running the kernel under QEMU: build the command line, spawn QEMU on phx's terminal, wait,
+// read the status channel.
 #include "phx/runners/qemu.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <iostream>
-#include <sstream>
+#include <system_error>
 
 #include "phx/error.h"
-
-extern char** environ;
+#include "phx/file_io.h"
+#include "phx/log.h"
+#include "phx/runners/child_process.h"
+#include "phx/runners/status_channel.h"
 
 namespace phx {
 
 namespace {
 
-pid_t g_child = -1;
+constexpr const char* kQemu = "qemu-system-x86_64";
 
-void forward_signal(int signal) {
-    if (g_child > 0) kill(g_child, signal);
+// For -v: the command line as a shell would need it typed.
+std::string shell_quote(const std::string& arg) {
+    bool plain = !arg.empty() && arg.find_first_not_of(
+                                     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO"
+                                     "PQRSTUVWXYZ0123456789,._+:@%/=-") == std::string::npos;
+    if (plain) return arg;
+    std::string quoted = "'";
+    for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return quoted + "'";
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+// The status file is created by QEMU; when QEMU failed before that, there is nothing to read.
+std::string read_status(const std::string& path) {
+    try {
+        auto bytes = read_file(path);
+        return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+    } catch (const std::system_error&) {
+        return {};
+    }
 }
 
 }  // namespace
 
-bool kvm_usable() {
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (fd < 0) return false;
-    close(fd);
-    return true;
-}
-
-std::vector<std::string> QemuRunner::command_line(const RunSpec& spec, bool use_kvm,
+std::vector<std::string> QemuRunner::command_line(const RunSpec& spec, Accel accel,
                                                   const std::string& status_path) {
+    // docs/boot-protocol.md, "QEMU command line", in its order; one flag and value per line.
+    // clang-format off
     std::vector<std::string> args = {
-        "qemu-system-x86_64",
+        kQemu,
         "-M", "microvm,x-option-roms=off,rtc=on",
-        "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+        "-nodefaults", "-no-user-config",
+        "-display", "none",
+        "-no-reboot",
         "-m", std::to_string(spec.memory_mib) + "M",
+    };
+    if (accel == Accel::Kvm) {
+        // -cpu host alone aborts on MSR 0x10a (IA32_ARCH_CAPABILITIES) on nested-KVM hosts.
+        args.insert(args.end(), {"-accel", "kvm", "-cpu", "host,-arch-capabilities"});
+    } else {
+        args.insert(args.end(), {"-accel", "tcg", "-cpu", "max"});
+    }
+    args.insert(args.end(), {
         "-kernel", spec.kernel_path,
         "-initrd", spec.manifest_path,
         "-chardev", "stdio,id=console,signal=on",
@@ -57,64 +66,31 @@ std::vector<std::string> QemuRunner::command_line(const RunSpec& spec, bool use_
         "-debugcon", "file:" + status_path,
         "-global", "isa-debugcon.iobase=0x402",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
-    };
-    if (use_kvm) {
-        // -cpu host aborts on MSR 0x10a (IA32_ARCH_CAPABILITIES) on these hosts.
-        args.insert(args.end(), {"-accel", "kvm", "-cpu", "host,-arch-capabilities"});
-    } else {
-        args.insert(args.end(), {"-accel", "tcg", "-cpu", "max"});
-    }
+    });
+    // clang-format on
     return args;
 }
 
-int interpret_status(const std::string& status_text, int qemu_exit_code) {
-    std::istringstream lines(status_text);
-    std::string line, last;
-    while (std::getline(lines, line))
-        if (!line.empty()) last = line;
-    if (last == "panic") throw PhxError(kExitVmFailed, "the Phoenix kernel panicked (see above)");
-    if (last.rfind("exit ", 0) == 0) {
-        int status = std::atoi(last.c_str() + 5);
-        if (status >= 0 && status <= 255) return status;
-    }
-    // No status line: isa-debug-exit's (word << 1) | 1 still carries the low 7 bits.
-    if (qemu_exit_code > 0 && (qemu_exit_code & 1)) return (qemu_exit_code - 1) / 2;
-    throw PhxError(kExitVmFailed, "the VM stopped without reporting a status (QEMU exit code " +
-                                      std::to_string(qemu_exit_code) + ")");
-}
-
 int QemuRunner::run(const RunSpec& spec) {
-    bool use_kvm = spec.accel == Accel::Kvm || (spec.accel == Accel::Auto && kvm_usable());
-    if (spec.accel == Accel::Kvm && !kvm_usable())
-        throw PhxError(kExitUsage, "--accel kvm: /dev/kvm is missing or not accessible");
+    Accel accel = resolve_accel(spec.accel);
     std::string status_path = spec.work_dir + "/status";
-    auto args = command_line(spec, use_kvm, status_path);
-    if (spec.verbose) {
-        std::cerr << "phx: accelerator " << (use_kvm ? "kvm" : "tcg") << "\nphx:";
-        for (const auto& a : args) std::cerr << ' ' << a;
-        std::cerr << '\n';
+    auto args = command_line(spec, accel, status_path);
+    if (verbose()) {
+        std::string line;
+        for (const auto& arg : args) line += (line.empty() ? "" : " ") + shell_quote(arg);
+        log_verbose(line);
     }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    pid_t pid;
-    int spawned = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
-    if (spawned != 0)
-        throw PhxError(kExitVmFailed, std::string("cannot start qemu-system-x86_64: ") +
-                                          std::strerror(spawned) +
-                                          " (install Debian's qemu-system-x86)");
-    g_child = pid;
-    struct sigaction forward = {};
-    forward.sa_handler = forward_signal;
-    sigaction(SIGINT, &forward, nullptr);
-    sigaction(SIGTERM, &forward, nullptr);
-    int wait_status = 0;
-    while (waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
+    ChildExit exit;
+    try {
+        exit = spawn_and_wait(args);
+    } catch (const std::system_error& e) {
+        std::string hint = e.code().value() == ENOENT ? " (not installed? Debian: apt-get "
+                                                        "install qemu-system-x86)"
+                                                      : "";
+        throw PhxError(kExitVmFailed,
+                       std::string("cannot start ") + kQemu + ": " + e.code().message() + hint);
     }
-    g_child = -1;
-    int code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
-    return interpret_status(read_file(status_path), code);
+    return vm_exit_status(read_status(status_path), exit);
 }
 
 }  // namespace phx

@@ -1,30 +1,33 @@
-// What every runner (QEMU today, Phoenix's own VMM next) is given, and what it returns: the
-// program's exit status, or a PhxError when the VM itself failed.
+// What every runner (QEMU today, Phoenix's own KVM VMM next) is given, and what it returns:
+// the program's exit status, or a PhxError when the VM itself failed.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
+
+#include "phx/runners/accel.h"
 
 namespace phx {
 
-enum class Accel { Auto, Kvm, Tcg };
-
 struct RunSpec {
-    std::string kernel_path;
-    std::string manifest_path;  // module 0 (docs/boot-protocol.md)
-    std::string work_dir;       // private scratch directory for this run
+    std::string kernel_path;    // PVH kernel ELF (docs/boot-protocol.md)
+    std::string manifest_path;  // module 0
+    std::string work_dir;       // private scratch directory for this run, removed afterwards
     uint64_t memory_mib = 1024;
     Accel accel = Accel::Auto;
-    bool verbose = false;
 };
 
 class Runner {
 public:
     virtual ~Runner() = default;
+    // Boots the VM, waits for it, and returns the program's exit status (0..255).
     virtual int run(const RunSpec& spec) = 0;
 };
 
-// True when /dev/kvm can be opened read-write.
-bool kvm_usable();
+// The runners --hypervisor accepts, and the one it names (nullptr for an unknown name).
+std::vector<std::string> runner_names();
+std::unique_ptr<Runner> make_runner(const std::string& name);
 
 }  // namespace phx

@@ -10,6 +10,22 @@ using phx_test::guest;
 using phx_test::Outcome;
 using phx_test::run_phx;
 
+// How many lines of `text` contain every one of `words`.
+int lines_with(const std::string& text, std::initializer_list<const char*> words) {
+    int count = 0;
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        std::string line = text.substr(start, end - start);
+        bool all = true;
+        for (const char* word : words) all = all && line.find(word) != std::string::npos;
+        count += all;
+        start = end + 1;
+    }
+    return count;
+}
+
 class Boot : public ::testing::TestWithParam<std::string> {
 protected:
     Outcome run(const std::string& program, std::vector<std::string> extra = {}) {
@@ -28,10 +44,18 @@ TEST_P(Boot, GlibcHelloPrintsArgvAndEnvAndExitsSeven) {
     EXPECT_NE(r.out.find("PHX_TEST_ENV=from-phx"), std::string::npos) << r.out;
 }
 
-TEST_P(Boot, MuslHello) {
-    auto r = run("hello_musl", {"-e", "PHX_TEST_ENV=musl"});
+TEST_P(Boot, MuslHelloPrintsArgvAndEnv) {
+    auto r = run("hello_musl", {"-e", "PHX_TEST_ENV=musl", "--", "x"});
     EXPECT_EQ(r.status, 7) << r.out << r.err;
+    EXPECT_NE(r.out.find("argv[0]=/hello_musl"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("argv[1]=x"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("PHX_TEST_ENV=musl"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("musl ok"), std::string::npos) << r.out;
+}
+
+TEST_P(Boot, NoLibcProgramExitStatus) {
+    auto r = run("tiny_static");
+    EXPECT_EQ(r.status, 3) << r.out << r.err;
 }
 
 TEST_P(Boot, CxxExceptionsIostreamAndStrings) {
@@ -42,12 +66,10 @@ TEST_P(Boot, CxxExceptionsIostreamAndStrings) {
 }
 
 TEST_P(Boot, UnknownSyscallReturnsEnosysAndIsLoggedOnce) {
-    auto r = run("enosys");
+    auto r = run("enosys");  // calls syscall(1000) twice
     EXPECT_EQ(r.status, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("errno=ENOSYS"), std::string::npos) << r.out;
-    auto first = r.out.find("unknown syscall 1000");
-    ASSERT_NE(first, std::string::npos) << r.out;
-    EXPECT_EQ(r.out.find("unknown syscall 1000", first + 1), std::string::npos) << r.out;
+    EXPECT_EQ(lines_with(r.out, {"syscall", "1000"}), 1) << r.out;
 }
 
 TEST_P(Boot, NullDereferenceReportsSigsegvAndExits139) {
@@ -80,8 +102,9 @@ TEST_P(Boot, FoundationSyscalls) {
 
 INSTANTIATE_TEST_SUITE_P(Accel, Boot, ::testing::Values("auto", "tcg"));
 
-// 256 MiB touched page by page. Runs on TCG: on this project's nested-KVM machines every first
-// touch of a guest page costs ~1 ms (60 s for this test), under TCG about 1 s.
+// 256 MiB touched page by page. Runs on TCG only: on this project's nested-KVM machines every
+// first touch of a guest page costs ~0.8 ms (54 s for this test, near the 60 s limit); under
+// TCG the whole test takes under a second.
 TEST(BootMemory, MuslMallocsAndTouches256MiB) {
     auto r = run_phx({"run", "--accel", "tcg", "-m", "1G", guest("bigalloc_musl")});
     EXPECT_EQ(r.status, 0) << r.out << r.err;

@@ -1,4 +1,4 @@
-// fork/exec of phx with stdout and stderr captured through pipes and a wall-clock timeout.
+// fork/execve of phx with stdout and stderr captured through pipes and a wall-clock timeout.
 #include "tests/integration/phx_process.h"
 
 #include <fcntl.h>
@@ -8,63 +8,106 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
+
+extern char** environ;
 
 namespace phx_test {
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::vector<std::string> child_environment(const PhxCall& call) {
+    std::vector<std::string> env;
+    for (char** entry = environ; *entry; ++entry) {
+        std::string text = *entry;
+        std::string key = text.substr(0, text.find('='));
+        if (!call.env.count(key)) env.push_back(text);
+    }
+    for (const auto& [key, value] : call.env)
+        if (value) env.push_back(key + "=" + *value);
+    return env;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+    std::vector<char*> result;
+    for (auto& s : strings) result.push_back(s.data());
+    result.push_back(nullptr);
+    return result;
+}
+
+}  // namespace
+
 std::string guest(const std::string& name) { return std::string(PHX_GUEST_DIR) + "/" + name; }
+std::string stub_kernel(const std::string& name) {
+    return std::string(PHX_STUB_KERNEL_DIR) + "/" + name + ".elf";
+}
 
 Outcome run_phx(const std::vector<std::string>& args, int timeout_seconds) {
+    PhxCall call;
+    call.args = args;
+    call.timeout_seconds = timeout_seconds;
+    return run_phx(call);
+}
+
+Outcome run_phx(const PhxCall& call) {
+    std::vector<std::string> argv_strings = {PHX_BIN};
+    argv_strings.insert(argv_strings.end(), call.args.begin(), call.args.end());
+    std::vector<std::string> env_strings = child_environment(call);
+    auto argv = pointers(argv_strings);
+    auto envp = pointers(env_strings);
+
+    Outcome outcome;
     int out_pipe[2], err_pipe[2];
-    if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) return {};
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) return outcome;
     pid_t pid = fork();
     if (pid == 0) {
+        setpgid(0, 0);  // phx and its QEMU in one group, so a timeout can kill both
+        int null_fd = open("/dev/null", O_RDONLY);
+        dup2(null_fd, 0);
         dup2(out_pipe[1], 1);
         dup2(err_pipe[1], 2);
-        int null_fd = open("/dev/null", 0);
-        dup2(null_fd, 0);
-        close(out_pipe[0]);
-        close(err_pipe[0]);
-        std::vector<char*> argv;
-        std::string bin = PHX_BIN;
-        argv.push_back(bin.data());
-        std::vector<std::string> copy = args;
-        for (auto& a : copy) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        execv(bin.c_str(), argv.data());
+        execve(argv[0], argv.data(), envp.data());
         _exit(127);
     }
+    setpgid(pid, pid);  // also here: whichever of parent and child runs first wins the race
     close(out_pipe[1]);
     close(err_pipe[1]);
-    Outcome outcome;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+
+    auto deadline = Clock::now() + std::chrono::seconds(call.timeout_seconds);
     pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    int open_fds = 2;
-    while (open_fds > 0) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
+    bool signalled = false;
+    while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         if (left.count() <= 0) {
-            kill(pid, SIGKILL);
+            kill(-pid, SIGKILL);
+            outcome.timed_out = true;
             break;
         }
         if (poll(fds, 2, int(left.count())) <= 0) continue;
         for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             char buffer[4096];
             ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
             if (n <= 0) {
                 close(fds[i].fd);
-                fds[i].fd = -1;
-                --open_fds;
-            } else {
-                (i == 0 ? outcome.out : outcome.err).append(buffer, size_t(n));
+                fds[i].fd = -1;  // poll() ignores negative descriptors
+                continue;
             }
+            (i == 0 ? outcome.out : outcome.err).append(buffer, size_t(n));
+        }
+        if (!signalled && call.signal != 0 && !call.signal_after_output.empty() &&
+            outcome.out.find(call.signal_after_output) != std::string::npos) {
+            kill(pid, call.signal);
+            signalled = true;
         }
     }
+    for (auto& fd : fds)
+        if (fd.fd >= 0) close(fd.fd);
     int status = 0;
     waitpid(pid, &status, 0);
     outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    for (auto& fd : fds)
-        if (fd.fd >= 0) close(fd.fd);
     return outcome;
 }
 

@@ -1,18 +1,38 @@
-// Runs phx as a child process and captures what it printed and how it ended.
+// Runs build/phx/phx as a child process and captures what it printed and how it ended, with a
+// hard timeout so that a hung VM fails one test instead of the whole run.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace phx_test {
 
+inline constexpr int kDefaultTimeoutSeconds = 60;
+
+struct PhxCall {
+    std::vector<std::string> args;  // after "phx"
+    // Environment changes on top of the test's own environment; nullopt removes the variable.
+    std::map<std::string, std::optional<std::string>> env;
+    int timeout_seconds = kDefaultTimeoutSeconds;
+    // When set, `signal` is sent to phx once its stdout contains this text.
+    std::string signal_after_output;
+    int signal = 0;
+};
+
 struct Outcome {
-    int status = -1;  // exit status, or -1 when killed (timeout)
+    int status = -1;         // exit status; -1 when phx was killed by a signal
+    bool timed_out = false;  // killed by the helper after the timeout
     std::string out;
     std::string err;
 };
 
-Outcome run_phx(const std::vector<std::string>& args, int timeout_seconds = 90);
-std::string guest(const std::string& name);
+Outcome run_phx(const PhxCall& call);
+Outcome run_phx(const std::vector<std::string>& args, int timeout_seconds = kDefaultTimeoutSeconds);
+
+// Paths of the things the tests run (build tree).
+std::string guest(const std::string& name);        // build/tests/guest/NAME
+std::string stub_kernel(const std::string& name);  // a stand-in kernel (stub_kernels/)
 
 }  // namespace phx_test
