@@ -6,6 +6,7 @@
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
+#include "lib/base/checked.h"
 #include "kernel/proc/crash.h"
 
 namespace kernel::mm {
@@ -51,6 +52,10 @@ lib::Result<AddressSpace*> AddressSpace::create() {
     return space;
 }
 
+lib::vm::VmArea* AddressSpace::HeapNodes::allocate() { return try_make<lib::vm::VmArea>(); }
+
+void AddressSpace::HeapNodes::release(lib::vm::VmArea* area) { delete area; }
+
 AddressSpace::~AddressSpace() {
     release_pages(0, arch::kUserEnd);
     m_areas.clear();
@@ -69,9 +74,9 @@ void AddressSpace::release_pages(uint64_t start, uint64_t end) {
 
 lib::ErrorOr AddressSpace::map_fixed(uint64_t start, uint64_t length, int prot,
                                      lib::vm::VmKind kind) {
-    TRY(m_areas.map(start, length, prot, kind));
-    release_pages(start, start + length);  // MAP_FIXED: the old contents are gone
-    return {};
+    // MAP_FIXED: whatever the range held is gone, even where the attributes stay the same.
+    return m_areas.map(start, length, {prot, kind},
+                       [&](const lib::vm::VmChange& old) { release_pages(old.start, old.end); });
 }
 
 lib::Result<uint64_t> AddressSpace::map_anywhere(uint64_t length, int prot, lib::vm::VmKind kind) {
@@ -81,17 +86,17 @@ lib::Result<uint64_t> AddressSpace::map_anywhere(uint64_t length, int prot, lib:
 }
 
 lib::ErrorOr AddressSpace::unmap(uint64_t start, uint64_t length) {
-    TRY(m_areas.unmap(start, length));
-    release_pages(start, start + length);
-    return {};
+    return m_areas.unmap(start, length,
+                         [&](const lib::vm::VmChange& old) { release_pages(old.start, old.end); });
 }
 
 lib::ErrorOr AddressSpace::protect(uint64_t start, uint64_t length, int prot) {
-    TRY(m_areas.protect(start, length, prot));
     uint64_t flags = pte_flags_for(prot);
-    m_table.for_each_present(start, start + length, [&](uint64_t, uint64_t& entry) {
-        entry = (entry & pte::kAddressMask) | flags;
-    });
+    TRY(m_areas.protect(start, length, prot, [&](const lib::vm::VmChange& changed) {
+        m_table.for_each_present(changed.start, changed.end, [&](uint64_t, uint64_t& entry) {
+            entry = (entry & pte::kAddressMask) | flags;
+        });
+    }));
     return {};
 }
 

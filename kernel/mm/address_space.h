@@ -6,16 +6,16 @@
 #include <cstdint>
 #include <span>
 
+#include "kernel/arch/x86_64/layout.h"
 #include "kernel/mm/page_table.h"
 #include "lib/base/result.h"
-#include "kernel/mm/interim_vm.h"
+#include "lib/vm/vm_area.h"
 
 namespace kernel::mm {
 
-// Linux PROT_* bits.
-inline constexpr int kProtRead = 1;
-inline constexpr int kProtWrite = 2;
-inline constexpr int kProtExec = 4;
+using lib::vm::kProtExec;
+using lib::vm::kProtRead;
+using lib::vm::kProtWrite;
 
 enum class Access { Read, Write, Execute };
 
@@ -52,11 +52,19 @@ public:
     const lib::vm::VmAreaMap& areas() const { return m_areas; }
 
 private:
-    AddressSpace() = default;
+    // Area nodes come from the kernel heap.
+    class HeapNodes final : public lib::vm::NodeAllocator {
+    public:
+        lib::vm::VmArea* allocate() override;
+        void release(lib::vm::VmArea* area) override;
+    };
+
+    AddressSpace() : m_areas(m_nodes, {arch::kUserEnd}) {}
     lib::Result<uint64_t> page_for(uint64_t page, int prot);
     void release_pages(uint64_t start, uint64_t end);
 
     PageTable m_table;
+    HeapNodes m_nodes;
     lib::vm::VmAreaMap m_areas;
     uint64_t m_mmap_bottom = 0x10000;
     uint64_t m_mmap_top = 0;

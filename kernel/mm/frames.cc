@@ -6,7 +6,7 @@
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/debug/panic.h"
 #include "lib/base/checked.h"
-#include "kernel/mm/interim_vm.h"
+#include "lib/vm/frame_allocator.h"
 
 namespace kernel::mm {
 
