@@ -13,6 +13,7 @@
 #include "kernel/proc/loader.h"
 #include "kernel/random/random.h"
 #include "kernel/time/clock.h"
+#include "lib/base/cmdline.h"
 
 extern "C" char kernel_phys_start[], kernel_phys_end[];
 extern "C" void kernel_run_constructors();
@@ -34,6 +35,19 @@ void init_memory(const BootInfo& info) {
         reserved[count++] = {info.modules[i].phys, info.modules[i].size};
     mm::init_frames(info.ram_ranges(), {reserved, count});
     mm::init_kernel_page_table();
+}
+
+// `phx.selftest=kernel-fault` on the command line: a deliberate ring-0 page fault after boot,
+// so tests can see the kernel's crash path (registers, fault address, symbolized backtrace,
+// panic status) work end to end.
+[[gnu::noinline]] void run_selftest(std::string_view cmdline) {
+    auto selftest = lib::Cmdline(cmdline).find("phx.selftest");
+    if (!selftest) return;
+    if (selftest->value == "kernel-fault") {
+        klog("selftest: faulting in ring 0");
+        *reinterpret_cast<volatile uint64_t*>(arch::kUserEnd - 8) = 0;  // unmapped, user half
+    }
+    klog("selftest: unknown test '{}', ignored", selftest->value);
 }
 
 }  // namespace
@@ -58,6 +72,7 @@ extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
     klog("Phoenix: {} MiB RAM, TSC {} MHz ({}), {}{}{}", mm::total_frame_count() / 256,
          time::tsc_hz() / 1000000, time::tsc_source_name(), arch::cpu().smep ? "SMEP " : "",
          arch::cpu().smap ? "SMAP " : "", arch::cpu().umip ? "UMIP" : "");
+    boot::run_selftest(boot::command_line(info));
     if (info.module_count == 0) panic("no manifest module: start the kernel through phx");
     const boot::BootModule& manifest = info.modules[0];
     proc::start_program({arch::phys_to_virt<const std::byte>(manifest.phys), manifest.size},

@@ -27,6 +27,7 @@ struct RunOptions {
     std::vector<std::string> args;
     std::vector<std::string> env;
     std::vector<std::string> debug_flags;
+    std::vector<std::string> kernel_args;
     std::string memory = "1G";
     std::string kernel;
     std::string hypervisor = "qemu";
@@ -53,6 +54,9 @@ int run(const RunOptions& options) {
     set_verbose(options.verbose);
     // Every input is checked before anything is started or written.
     for (const auto& entry : options.env) check_env_entry(entry);
+    for (const auto& word : options.kernel_args)
+        if (word.empty() || word.find_first_of(" \t\n\r") != std::string::npos)
+            throw PhxError(kExitUsage, "--kernel-arg '" + word + "': must be one word without spaces");
     uint64_t memory_mib = parse_memory_mib(options.memory);
     auto flags = debug_flags(options);
     auto runner = make_runner(options.hypervisor);
@@ -75,6 +79,7 @@ int run(const RunOptions& options) {
     spec.work_dir = work.path();
     spec.memory_mib = memory_mib;
     spec.accel = parse_accel(options.accel);
+    spec.kernel_args = options.kernel_args;
     try {
         write_file(spec.manifest_path, manifest);
     } catch (const std::system_error& e) {
@@ -118,6 +123,11 @@ void add_run_command(CLI::App& app, int& status) {
     cmd->add_option("--kernel", options->kernel,
                     "Phoenix kernel ELF (default: $PHX_KERNEL, else next to phx)")
         ->type_name("PATH");
+    cmd->add_option("--kernel-arg", options->kernel_args,
+                    "extra kernel command-line word, for debugging (repeatable; see "
+                    "docs/boot-protocol.md)")
+        ->type_name("WORD")
+        ->allow_extra_args(false);
     cmd->add_option("--hypervisor", options->hypervisor, "hypervisor that runs the VM")
         ->type_name("NAME")
         ->check(CLI::IsMember(runner_names()))

@@ -68,6 +68,8 @@ std::vector<std::string> QemuRunner::command_line(const RunSpec& spec, Accel acc
         "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
     });
     // clang-format on
+    if (std::string cmdline = kernel_command_line(spec); !cmdline.empty())
+        args.insert(args.end(), {"-append", cmdline});
     return args;
 }
 

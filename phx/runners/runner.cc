@@ -5,6 +5,12 @@
 
 namespace phx {
 
+std::string kernel_command_line(const RunSpec& spec) {
+    std::string line;
+    for (const auto& word : spec.kernel_args) line += (line.empty() ? "" : " ") + word;
+    return line;
+}
+
 std::vector<std::string> runner_names() { return {"qemu"}; }
 
 std::unique_ptr<Runner> make_runner(const std::string& name) {

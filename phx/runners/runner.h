@@ -17,7 +17,11 @@ struct RunSpec {
     std::string work_dir;       // private scratch directory for this run, removed afterwards
     uint64_t memory_mib = 1024;
     Accel accel = Accel::Auto;
+    std::vector<std::string> kernel_args;  // extra kernel command-line words (--kernel-arg)
 };
+
+// The kernel command line for spec: its kernel_args joined with spaces.
+std::string kernel_command_line(const RunSpec& spec);
 
 class Runner {
 public:

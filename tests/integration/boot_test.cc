@@ -88,6 +88,18 @@ TEST_P(Boot, CliInRingThreeIsAFault) {
     EXPECT_NE(r.out.find("general protection"), std::string::npos) << r.out;
 }
 
+TEST_P(Boot, KernelFaultPrintsRegistersAndSymbolizedBacktraceThenFails) {
+    auto r = run("tiny_static", {"--kernel-arg", "phx.selftest=kernel-fault"});
+    EXPECT_EQ(r.status, 125) << r.out << r.err;
+    EXPECT_NE(r.out.find("KERNEL FAULT: #PF page fault"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("fault address: 0x00007ffffffffff8"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("RIP: 0008:ffffffff8"), std::string::npos) << r.out;
+    // Frames resolve to kernel function names through .ksyms.
+    EXPECT_NE(r.out.find("run_selftest"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("kernel_boot_main+0x"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("panicked"), std::string::npos) << r.err;
+}
+
 TEST_P(Boot, StaticPie) {
     auto r = run("static_pie");
     EXPECT_EQ(r.status, 0) << r.out << r.err;
