@@ -19,4 +19,8 @@ void log_verbose(std::string_view line) {
     if (g_verbose) std::fprintf(stderr, "phx: %.*s\n", int(line.size()), line.data());
 }
 
+void log_info(std::string_view line) {
+    std::fprintf(stderr, "phx: %.*s\n", int(line.size()), line.data());
+}
+
 }  // namespace phx

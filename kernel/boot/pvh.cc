@@ -3,41 +3,18 @@
 
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/debug/panic.h"
+#include "lib/pvh/start_info.h"
 
 namespace kernel::boot {
 
 namespace {
 
-constexpr uint32_t kStartInfoMagic = 0x336ec578;
-constexpr uint32_t kMemmapTypeRam = 1;
+using lib::pvh::MemmapEntry;
+using lib::pvh::ModlistEntry;
+using lib::pvh::StartInfo;
+using lib::pvh::kStartInfoMagic;
+constexpr uint32_t kMemmapTypeRam = lib::pvh::kMemmapRam;
 constexpr uint64_t kBootMapLimit = 1ull << 30;  // boot.S maps the first GiB only
-
-struct StartInfo {
-    uint32_t magic;
-    uint32_t version;
-    uint32_t flags;
-    uint32_t nr_modules;
-    uint64_t modlist_paddr;
-    uint64_t cmdline_paddr;
-    uint64_t rsdp_paddr;
-    uint64_t memmap_paddr;  // version >= 1
-    uint32_t memmap_entries;
-    uint32_t reserved;
-};
-
-struct ModlistEntry {
-    uint64_t paddr;
-    uint64_t size;
-    uint64_t cmdline_paddr;
-    uint64_t reserved;
-};
-
-struct MemmapEntry {
-    uint64_t addr;
-    uint64_t size;
-    uint32_t type;
-    uint32_t reserved;
-};
 
 template <typename T>
 const T* boot_pointer(uint64_t phys, uint64_t count = 1) {

@@ -30,7 +30,12 @@ struct RunOptions {
     std::vector<std::string> kernel_args;
     std::string memory = "1G";
     std::string kernel;
-    std::string hypervisor = "qemu";
+    std::string hypervisor = "auto";
+    uint32_t max_restarts = vmm::RestartPolicy{}.max_restarts;
+    double restart_window_s = vmm::RestartPolicy{}.window_ms / 1000.0;
+    uint64_t restart_backoff_ms = vmm::RestartPolicy{}.backoff_initial_ms;
+    bool no_restart = false;
+    bool host_stats = false;
     std::string accel = "auto";
     bool trace = false;
     bool verbose = false;
@@ -59,7 +64,10 @@ int run(const RunOptions& options) {
             throw PhxError(kExitUsage, "--kernel-arg '" + word + "': must be one word without spaces");
     uint64_t memory_mib = parse_memory_mib(options.memory);
     auto flags = debug_flags(options);
-    auto runner = make_runner(options.hypervisor);
+    Accel accel = parse_accel(options.accel);
+    std::string hypervisor = choose_runner(options.hypervisor, accel);
+    log_verbose("hypervisor: " + hypervisor);
+    auto runner = make_runner(hypervisor);
     if (!runner) throw PhxError(kExitUsage, "--hypervisor " + options.hypervisor + ": unknown");
     auto image = load_program(options.program);
     std::string kernel = locate_kernel(options.kernel);
@@ -78,7 +86,12 @@ int run(const RunOptions& options) {
     spec.manifest_path = work.file("manifest.bin");
     spec.work_dir = work.path();
     spec.memory_mib = memory_mib;
-    spec.accel = parse_accel(options.accel);
+    spec.accel = accel;
+    spec.restart.restart_on_reset = !options.no_restart;
+    spec.restart.max_restarts = options.max_restarts;
+    spec.restart.window_ms = uint64_t(options.restart_window_s * 1000);
+    spec.restart.backoff_initial_ms = options.restart_backoff_ms;
+    spec.host_stats = options.host_stats;
     spec.kernel_args = options.kernel_args;
     try {
         write_file(spec.manifest_path, manifest);
@@ -128,10 +141,27 @@ void add_run_command(CLI::App& app, int& status) {
                     "docs/boot-protocol.md)")
         ->type_name("WORD")
         ->allow_extra_args(false);
-    cmd->add_option("--hypervisor", options->hypervisor, "hypervisor that runs the VM")
+    cmd->add_option("--hypervisor", options->hypervisor, "hypervisor: builtin (Phoenix's KVM VMM), qemu, or auto (builtin when KVM works)")
         ->type_name("NAME")
         ->check(CLI::IsMember(runner_names()))
         ->capture_default_str();
+    cmd->add_option("--max-restarts", options->max_restarts,
+                    "restart a resetting guest at most N times within --restart-window "
+                    "(0: never)")
+        ->type_name("N")
+        ->capture_default_str();
+    cmd->add_option("--restart-window", options->restart_window_s,
+                    "seconds over which --max-restarts counts (0: the whole run)")
+        ->type_name("SECONDS")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    cmd->add_option("--restart-backoff", options->restart_backoff_ms,
+                    "first delay (ms, doubling) once boots keep dying within a second; 0: none")
+        ->type_name("MS")
+        ->capture_default_str();
+    cmd->add_flag("--no-restart", options->no_restart, "a guest reset ends the run (status 125)");
+    cmd->add_flag("--host-stats", options->host_stats,
+                  "show phx's open fds, RSS and threads on every reboot line");
     cmd->add_option("--accel", options->accel,
                     "accelerator: kvm, tcg, or auto (kvm when /dev/kvm opens read-write)")
         ->type_name("ACCEL")

@@ -2,6 +2,9 @@
 // read the status channel.
 #include "phx/runners/qemu.h"
 
+#include <chrono>
+#include <thread>
+
 #include <cerrno>
 #include <system_error>
 
@@ -35,6 +38,18 @@ std::string read_status(const std::string& path) {
         return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
     } catch (const std::system_error&) {
         return {};
+    }
+}
+
+ChildExit spawn_qemu(const std::vector<std::string>& args) {
+    try {
+        return spawn_and_wait(args);
+    } catch (const std::system_error& e) {
+        std::string hint = e.code().value() == ENOENT ? " (not installed? Debian: apt-get "
+                                                        "install qemu-system-x86)"
+                                                      : "";
+        throw PhxError(kExitVmFailed,
+                       std::string("cannot start ") + kQemu + ": " + e.code().message() + hint);
     }
 }
 
@@ -82,17 +97,30 @@ int QemuRunner::run(const RunSpec& spec) {
         for (const auto& arg : args) line += (line.empty() ? "" : " ") + shell_quote(arg);
         log_verbose(line);
     }
-    ChildExit exit;
-    try {
-        exit = spawn_and_wait(args);
-    } catch (const std::system_error& e) {
-        std::string hint = e.code().value() == ENOENT ? " (not installed? Debian: apt-get "
-                                                        "install qemu-system-x86)"
-                                                      : "";
-        throw PhxError(kExitVmFailed,
-                       std::string("cannot start ") + kQemu + ": " + e.code().message() + hint);
+    // A guest reset ends QEMU (-no-reboot: a reset under microvm+PVH cannot be resumed), so
+    // a reset means a fresh QEMU, as the restart policy allows.
+    vmm::RestartTracker tracker(spec.restart);
+    for (uint32_t boot = 1;; ++boot) {
+        auto started = std::chrono::steady_clock::now();
+        ChildExit exit = spawn_qemu(args);
+        std::string status = read_status(status_path);
+        if (!guest_reset(status, exit)) return vm_exit_status(status, exit);
+        auto ms = [](auto since) {
+            return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(since).count());
+        };
+        auto ended = std::chrono::steady_clock::now();
+        auto decision = tracker.on_reset(ms(started.time_since_epoch()), ms(ended.time_since_epoch()));
+        if (!decision.restart) {
+            if (decision.limit_hit)
+                throw PhxError(kExitVmFailed, "the guest kept resetting: " +
+                                                  std::to_string(boot - 1) +
+                                                  " restarts, the restart limit");
+            return vm_exit_status(status, exit);  // "stopped without reporting a status"
+        }
+        log_info("guest reset (QEMU exited without a status), reboot " + std::to_string(boot) +
+                 (decision.delay_ms ? " in " + std::to_string(decision.delay_ms) + " ms" : ""));
+        std::this_thread::sleep_for(std::chrono::milliseconds(decision.delay_ms));
     }
-    return vm_exit_status(read_status(status_path), exit);
 }
 
 }  // namespace phx

@@ -1,6 +1,7 @@
 // The runner registry behind --hypervisor. Phoenix's own VMM joins as "builtin".
 #include "phx/runners/runner.h"
 
+#include "phx/runners/builtin.h"
 #include "phx/runners/qemu.h"
 
 namespace phx {
@@ -11,10 +12,16 @@ std::string kernel_command_line(const RunSpec& spec) {
     return line;
 }
 
-std::vector<std::string> runner_names() { return {"qemu"}; }
+std::string choose_runner(const std::string& name, Accel accel) {
+    if (name != "auto") return name;
+    return resolve_accel(accel) == Accel::Kvm ? "builtin" : "qemu";
+}
+
+std::vector<std::string> runner_names() { return {"auto", "builtin", "qemu"}; }
 
 std::unique_ptr<Runner> make_runner(const std::string& name) {
     if (name == "qemu") return std::make_unique<QemuRunner>();
+    if (name == "builtin") return std::make_unique<BuiltinRunner>();
     return nullptr;
 }
 

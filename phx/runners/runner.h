@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "phx/runners/accel.h"
+#include "vmm/restart_policy.h"
 
 namespace phx {
 
@@ -18,6 +19,8 @@ struct RunSpec {
     uint64_t memory_mib = 1024;
     Accel accel = Accel::Auto;
     std::vector<std::string> kernel_args;  // extra kernel command-line words (--kernel-arg)
+    vmm::RestartPolicy restart;            // what a guest reset does
+    bool host_stats = false;               // reboot lines show phx's fds/RSS/threads
 };
 
 // The kernel command line for spec: its kernel_args joined with spaces.
@@ -33,5 +36,8 @@ public:
 // The runners --hypervisor accepts, and the one it names (nullptr for an unknown name).
 std::vector<std::string> runner_names();
 std::unique_ptr<Runner> make_runner(const std::string& name);
+// The runner for --hypervisor NAME: "auto" is builtin when the accelerator is KVM (asked for,
+// or auto with a working /dev/kvm) and qemu otherwise.
+std::string choose_runner(const std::string& name, Accel accel);
 
 }  // namespace phx

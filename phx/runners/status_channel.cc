@@ -52,6 +52,11 @@ std::string signal_name(int signal) {
 
 }  // namespace
 
+bool guest_reset(std::string_view status_text, const ChildExit& hypervisor) {
+    return !last_status(status_text) && hypervisor.forwarded_signal == 0 &&
+           hypervisor.killed_by == 0 && hypervisor.exit_code == 0;
+}
+
 int vm_exit_status(std::string_view status_text, const ChildExit& hypervisor) {
     if (auto status = last_status(status_text)) {
         if (status->event == Event::Panic)

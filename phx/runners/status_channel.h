@@ -13,4 +13,7 @@ namespace phx {
 // signal S and the VM reported nothing.
 int vm_exit_status(std::string_view status_text, const ChildExit& hypervisor);
 
+// True when the guest reset: QEMU (-no-reboot) exited 0 on its own, with no status line.
+bool guest_reset(std::string_view status_text, const ChildExit& hypervisor);
+
 }  // namespace phx

@@ -39,6 +39,21 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 
 }  // namespace
 
+bool kvm_available() {
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd < 0) return false;
+    close(fd);
+    return true;
+}
+
+bool target_needs_kvm(const std::string& target) { return target != "qemu-tcg"; }
+
+std::vector<std::string> target_args(const std::string& target) {
+    if (target == "builtin") return {"--hypervisor", "builtin"};
+    if (target == "qemu-kvm") return {"--hypervisor", "qemu", "--accel", "kvm"};
+    return {"--hypervisor", "qemu", "--accel", "tcg"};
+}
+
 std::string guest(const std::string& name) { return std::string(PHX_GUEST_DIR) + "/" + name; }
 std::string stub_kernel(const std::string& name) {
     return std::string(PHX_STUB_KERNEL_DIR) + "/" + name + ".elf";

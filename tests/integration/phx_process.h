@@ -35,4 +35,11 @@ Outcome run_phx(const std::vector<std::string>& args, int timeout_seconds = kDef
 std::string guest(const std::string& name);        // build/tests/guest/NAME
 std::string stub_kernel(const std::string& name);  // a stand-in kernel (stub_kernels/)
 
+// Where a VM runs in a parameterized test: "builtin" (Phoenix's VMM on KVM), "qemu-kvm",
+// "qemu-tcg". The KVM ones are skipped on hosts without a usable /dev/kvm.
+bool kvm_available();
+bool target_needs_kvm(const std::string& target);
+// The phx run flags that select the target: --hypervisor and --accel.
+std::vector<std::string> target_args(const std::string& target);
+
 }  // namespace phx_test

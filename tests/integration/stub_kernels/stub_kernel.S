@@ -3,7 +3,9 @@
 //   STUB_EXIT      console "stub: exit 42", status "exit 42", exit port 42
 //   STUB_PANIC     console "stub: panic", status "panic", exit port 0x100
 //   STUB_PORT_ONLY no status line, exit port 5 (QEMU exits with 11)
-//   STUB_RESET     no status line, triple fault (QEMU -no-reboot exits with 0)
+//   STUB_RESET     console "stub: reset", no status line, i8042 reset (QEMU -no-reboot exits
+//                  with 0)
+//   STUB_TRIPLE    the same through a triple fault
 //   STUB_HANG      console "stub: hanging", then halts forever (for signal forwarding)
 //   STUB_MANIFEST  module 0 (the manifest) in hex on the console between markers, exit 0
 // Entered in 32-bit protected mode, paging off, %ebx = hvm_start_info (xen/arch-x86/
@@ -40,6 +42,14 @@ pvh_start:
     mov $5, %eax
     jmp power_off
 #elif defined(STUB_RESET)
+    mov $msg_reset, %esi
+    call console_string
+    mov $0xfe, %al          // i8042: pulse the CPU reset line
+    out %al, $0x64
+    jmp halt
+#elif defined(STUB_TRIPLE)
+    mov $msg_reset, %esi
+    call console_string
     lidt empty_idt
     int3                    // no IDT: #GP, #DF, then a triple fault resets the machine
 #elif defined(STUB_HANG)
@@ -129,6 +139,7 @@ status_string:
 msg_exit:     .asciz "stub: exit 42\n"
 msg_panic:    .asciz "stub: panic\n"
 msg_hang:     .asciz "stub: hanging\n"
+msg_reset:    .asciz "stub: reset\n"
 msg_begin:    .asciz "MANIFEST-BEGIN\n"
 msg_end:      .asciz "\nMANIFEST-END\n"
 status_exit:  .asciz "exit 42\n"

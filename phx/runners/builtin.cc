@@ -1,0 +1,56 @@
+#include "phx/runners/builtin.h"
+
+#include <cstring>
+#include <string>
+
+#include "phx/error.h"
+#include "phx/file_io.h"
+#include "phx/log.h"
+#include "vmm/supervisor.h"
+
+namespace phx {
+
+int BuiltinRunner::run(const RunSpec& spec) {
+    if (spec.accel == Accel::Tcg)
+        throw PhxError(kExitUsage, "--hypervisor builtin runs on KVM only; use --hypervisor qemu "
+                                   "for --accel tcg");
+    vmm::RunRequest request;
+    request.kernel_path = spec.kernel_path;
+    request.manifest = read_file(spec.manifest_path);
+    request.cmdline = kernel_command_line(spec);
+    request.memory_bytes = spec.memory_mib << 20;
+    request.policy = spec.restart;
+    request.host_stats = spec.host_stats;
+    request.log = [](const std::string& line) { log_info(line); };
+    log_verbose("hypervisor: builtin (KVM), " + std::to_string(spec.memory_mib) + " MiB");
+
+    auto outcome = vmm::run_vm(request);
+    if (outcome.is_error()) {
+        const vmm::Error& error = outcome.error();
+        throw PhxError(error.kind == vmm::ErrorKind::Usage ? kExitUsage : kExitVmFailed,
+                       std::string(error.message()));
+    }
+    const vmm::RunOutcome& result = outcome.value();
+    switch (result.end) {
+        case vmm::RunEnd::Exited:
+            return result.status;
+        case vmm::RunEnd::Panicked:
+            throw PhxError(kExitVmFailed, "the Phoenix kernel panicked");
+        case vmm::RunEnd::ResetStopped:
+            throw PhxError(kExitVmFailed, "the guest reset and the restart policy says not to "
+                                          "restart it");
+        case vmm::RunEnd::RestartLimit:
+            throw PhxError(kExitVmFailed,
+                           "the guest kept resetting: " + std::to_string(result.boots - 1) +
+                               " restarts, the restart limit (--max-restarts " +
+                               std::to_string(spec.restart.max_restarts) + " in " +
+                               std::to_string(spec.restart.window_ms / 1000.0).substr(0, 5) +
+                               " s)");
+        case vmm::RunEnd::Interrupted:
+            throw PhxError(128 + result.status, std::string("stopped by SIG") +
+                                                    (sigabbrev_np(result.status) ?: "?"));
+    }
+    return kExitVmFailed;
+}
+
+}  // namespace phx

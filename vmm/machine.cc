@@ -1,0 +1,73 @@
+#include "vmm/machine.h"
+
+#include <cerrno>
+
+#include "vmm/boot/pvh_boot.h"
+
+namespace vmm {
+
+namespace {
+
+std::atomic<kvm_run*> g_active_run{nullptr};
+
+}  // namespace
+
+void set_active_run(kvm_run* run) { g_active_run.store(run); }
+
+void kick_active_run() {
+    if (kvm_run* run = g_active_run.load()) __atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+}
+
+Expected<std::unique_ptr<Machine>> Machine::create(const BootInputs& inputs) {
+    std::unique_ptr<Machine> machine(new Machine());
+    machine->m_vm = TRY(Vm::create(*inputs.kvm, inputs.shape));
+    Vm& vm = *machine->m_vm;
+
+    machine->m_serial_irq = vm.irq_line(Serial::kIrq);
+    machine->m_serial =
+        std::make_unique<Serial>(inputs.console, inputs.input, machine->m_serial_irq.get());
+    machine->m_exit = std::make_unique<ExitPort>(machine->m_stop);
+    machine->m_i8042 = std::make_unique<I8042>(machine->m_stop);
+    DeviceBus& bus = machine->m_bus;
+    bus.add_pio(Serial::kCom1Base, Serial::kPortCount, *machine->m_serial);
+    bus.add_pio(StatusPort::kPort, 1, machine->m_status);
+    bus.add_pio(ExitPort::kPort, 4, *machine->m_exit);
+    bus.add_pio(I8042::kDataPort, I8042::kPortCount, *machine->m_i8042);
+
+    BootPlan plan;
+    plan.cmdline = inputs.cmdline;
+    plan.modules.push_back(inputs.manifest);
+    uint64_t start_info = TRY(write_pvh_boot(vm.memory(), *inputs.kernel, plan));
+    TRY(vm.set_pvh_entry(inputs.kernel->entry(), uint32_t(start_info)));
+    return machine;
+}
+
+Machine::~Machine() {
+    if (m_vm) set_active_run(nullptr);
+}
+
+Expected<StopRequest> Machine::run(const std::atomic<bool>& interrupted) {
+    kvm_run& record = m_vm->run_record();
+    set_active_run(&record);
+    std::string error;
+    while (m_stop.kind == StopKind::None) {
+        if (interrupted.load()) break;
+        int result = m_vm->run();
+        if (result == -EINTR || result == -EAGAIN) continue;
+        if (result < 0) {
+            errno = -result;
+            set_active_run(nullptr);
+            return system_error(ErrorKind::VmFailed, "KVM_RUN");
+        }
+        if (handle_exit(record, m_vm->run_size(), m_bus, m_stop, error) == ExitResult::Failed) {
+            set_active_run(nullptr);
+            m_serial->flush();
+            return vm_error(error);
+        }
+    }
+    set_active_run(nullptr);
+    m_serial->flush();
+    return m_stop;
+}
+
+}  // namespace vmm

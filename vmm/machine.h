@@ -1,0 +1,64 @@
+// One boot of one VM: a fresh Vm, the kernel and boot data copied in, the devices wired to
+// the bus, and the vCPU loop that runs until a device (or the CPU) asks the VM to stop.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vmm/boot/kernel_image.h"
+#include "vmm/devices/power_ports.h"
+#include "vmm/devices/serial.h"
+#include "vmm/error.h"
+#include "vmm/kvm/exit_handler.h"
+#include "vmm/kvm/kvm.h"
+#include "vmm/kvm/vm.h"
+
+namespace vmm {
+
+// What stays the same from one boot to the next.
+struct BootInputs {
+    const Kvm* kvm = nullptr;
+    const KernelImage* kernel = nullptr;
+    std::span<const std::byte> manifest;
+    std::string cmdline;  // extra words; the machine adds its devices' words
+    VmShape shape;
+    Serial::Sink console;
+    SerialInput* input = nullptr;
+};
+
+class Machine {
+public:
+    static Expected<std::unique_ptr<Machine>> create(const BootInputs& inputs);
+    ~Machine();
+
+    // Runs the vCPU until the VM stops. `interrupted` is polled whenever KVM_RUN returns
+    // EINTR: when set, the run ends with StopKind::None.
+    Expected<StopRequest> run(const std::atomic<bool>& interrupted);
+    Vm& vm() { return *m_vm; }
+    // The kernel's last status-channel line.
+    const std::string& last_status_line() const { return m_status.last_line(); }
+
+private:
+    Machine() = default;
+
+    std::unique_ptr<Vm> m_vm;
+    StopRequest m_stop;
+    DeviceBus m_bus;
+    std::unique_ptr<IrqLine> m_serial_irq;
+    std::unique_ptr<Serial> m_serial;
+    StatusPort m_status;
+    std::unique_ptr<ExitPort> m_exit;
+    std::unique_ptr<I8042> m_i8042;
+    std::vector<std::unique_ptr<IrqLine>> m_irqs;
+    std::vector<std::unique_ptr<MmioDevice>> m_mmio_devices;
+};
+
+// The kvm_run of the machine currently running, for the signal handler's immediate exit.
+void set_active_run(kvm_run* run);
+// Async-signal-safe: makes the running vCPU (if any) leave KVM_RUN.
+void kick_active_run();
+
+}  // namespace vmm

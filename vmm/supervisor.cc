@@ -1,0 +1,234 @@
+#include "vmm/supervisor.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <dirent.h>
+#include <thread>
+
+#include "vmm/boot/kernel_image.h"
+#include "vmm/machine.h"
+
+namespace vmm {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+std::atomic<int> g_signal{0};
+
+void on_stop_signal(int signal) {
+    g_signal.store(signal);
+    g_interrupted.store(true);
+    kick_active_run();
+}
+
+// SIGINT and SIGTERM end the run; the previous handlers come back afterwards.
+class StopSignals {
+public:
+    StopSignals() {
+        g_interrupted = false;
+        g_signal = 0;
+        struct sigaction action{};
+        action.sa_handler = on_stop_signal;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = 0;  // no SA_RESTART: KVM_RUN must return EINTR
+        sigaction(SIGINT, &action, &m_old_int);
+        sigaction(SIGTERM, &action, &m_old_term);
+    }
+    ~StopSignals() {
+        sigaction(SIGINT, &m_old_int, nullptr);
+        sigaction(SIGTERM, &m_old_term, nullptr);
+    }
+
+private:
+    struct sigaction m_old_int{}, m_old_term{};
+};
+
+// Reads the host's input into SerialInput on its own thread (with the stop signals blocked,
+// so they always reach the vCPU thread) until EOF or the end of the run.
+class InputPump {
+public:
+    InputPump(int fd, SerialInput& input) {
+        if (fd < 0) return;
+        m_wake = eventfd(0, EFD_CLOEXEC);
+        if (m_wake < 0) return;
+        sigset_t block, old;
+        sigemptyset(&block);
+        sigaddset(&block, SIGINT);
+        sigaddset(&block, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &block, &old);
+        m_thread = std::thread([this, fd, &input] { pump(fd, input); });
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    }
+    ~InputPump() {
+        if (m_thread.joinable()) {
+            uint64_t one = 1;
+            (void)!write(m_wake, &one, sizeof(one));
+            m_thread.join();
+        }
+        if (m_wake >= 0) close(m_wake);
+    }
+
+private:
+    void pump(int fd, SerialInput& input) {
+        char buffer[512];
+        for (;;) {
+            pollfd fds[2] = {{fd, POLLIN, 0}, {m_wake, POLLIN, 0}};
+            if (poll(fds, 2, -1) < 0) {
+                if (errno == EINTR) continue;
+                return;
+            }
+            if (fds[1].revents) return;
+            if (fds[0].revents & (POLLIN | POLLHUP)) {
+                ssize_t n = read(fd, buffer, sizeof(buffer));
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) return;  // EOF: the guest sees no more input
+                input.push(buffer, size_t(n));
+            } else if (fds[0].revents) {
+                return;  // POLLERR/POLLNVAL
+            }
+        }
+    }
+
+    int m_wake = -1;
+    std::thread m_thread;
+};
+
+void write_all(int fd, const char* data, size_t length) {
+    while (length > 0) {
+        ssize_t n = write(fd, data, length);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // the console went away; the guest keeps running
+        data += n;
+        length -= size_t(n);
+    }
+}
+
+uint64_t now_ms() {
+    return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now().time_since_epoch())
+                        .count());
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string format_ms(double ms) {
+    char text[32];
+    std::snprintf(text, sizeof(text), ms < 10 ? "%.2f ms" : "%.0f ms", ms);
+    return text;
+}
+
+long count_entries(const char* path) {
+    DIR* dir = opendir(path);
+    if (!dir) return -1;
+    long count = 0;
+    while (dirent* entry = readdir(dir))
+        if (entry->d_name[0] != '.') ++count;
+    closedir(dir);
+    return count - (std::string(path) == "/proc/self/fd" ? 1 : 0);  // opendir's own fd
+}
+
+}  // namespace
+
+HostStats host_stats() {
+    HostStats stats;
+    stats.open_fds = count_entries("/proc/self/fd");
+    stats.threads = count_entries("/proc/self/task");
+    if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
+        long size = 0, resident = 0;
+        if (std::fscanf(statm, "%ld %ld", &size, &resident) == 2)
+            stats.rss_kib = resident * (sysconf(_SC_PAGESIZE) / 1024);
+        std::fclose(statm);
+    }
+    return stats;
+}
+
+Expected<RunOutcome> run_vm(const RunRequest& request) {
+    auto kvm = TRY(Kvm::open());
+    auto kernel = TRY(KernelImage::load(request.kernel_path));
+    SerialInput input;
+    BootInputs inputs;
+    inputs.kvm = kvm.get();
+    inputs.kernel = &kernel;
+    inputs.manifest = request.manifest;
+    inputs.cmdline = request.cmdline;
+    inputs.shape = {request.memory_bytes, request.huge_pages};
+    int console_fd = request.console_fd;
+    inputs.console = [console_fd](const char* data, size_t length) { write_all(console_fd, data, length); };
+    inputs.input = &input;
+    auto log = [&](const std::string& line) {
+        if (request.log) request.log(line);
+    };
+
+    StopSignals signals;
+    InputPump pump(request.input_fd, input);
+    RestartTracker tracker(request.policy);
+    RunOutcome outcome;
+    for (;;) {
+        auto build_start = std::chrono::steady_clock::now();
+        uint64_t boot_start = now_ms();
+        auto machine = TRY(Machine::create(inputs));
+        ++outcome.boots;
+        if (outcome.boots > 1) {
+            std::string line = "reboot " + std::to_string(outcome.boots - 1) + ": new VM in " +
+                               format_ms(ms_since(build_start));
+            if (request.host_stats) {
+                HostStats stats = host_stats();
+                line += " [host: " + std::to_string(stats.open_fds) + " fds, " +
+                        std::to_string(stats.rss_kib) + " KiB RSS, " +
+                        std::to_string(stats.threads) + " threads]";
+            }
+            log(line);
+        }
+        StopRequest stop = TRY(machine->run(g_interrupted));
+        machine.reset();  // the VM is gone before anything else happens
+        if (g_interrupted.load()) {
+            outcome.end = RunEnd::Interrupted;
+            outcome.status = g_signal.load();
+            return outcome;
+        }
+        switch (stop.kind) {
+            case StopKind::PowerOff:
+                outcome.end = RunEnd::Exited;
+                outcome.status = stop.status;
+                return outcome;
+            case StopKind::Panic:
+                outcome.end = RunEnd::Panicked;
+                return outcome;
+            case StopKind::Reset:
+            case StopKind::None:
+                break;
+        }
+        RestartDecision decision = tracker.on_reset(boot_start, now_ms());
+        if (!decision.restart) {
+            outcome.end = decision.limit_hit ? RunEnd::RestartLimit : RunEnd::ResetStopped;
+            log(std::string("guest reset (") + stop.reason + ")" +
+                (decision.limit_hit ? ": restart limit reached, stopping" : ": not restarting"));
+            return outcome;
+        }
+        log(std::string("guest reset (") + stop.reason + ")" +
+            (decision.delay_ms ? ", restarting in " + std::to_string(decision.delay_ms) + " ms"
+                               : ""));
+        if (decision.delay_ms) {
+            // Sleep in slices so that Ctrl-C still ends the run promptly.
+            uint64_t until = now_ms() + decision.delay_ms;
+            while (!g_interrupted.load() && now_ms() < until)
+                std::this_thread::sleep_for(std::chrono::milliseconds(std::min<uint64_t>(20, until - now_ms())));
+            if (g_interrupted.load()) {
+                outcome.end = RunEnd::Interrupted;
+                outcome.status = g_signal.load();
+                return outcome;
+            }
+        }
+    }
+}
+
+}  // namespace vmm

@@ -1,0 +1,56 @@
+// The VMM's top level: boots the kernel in a fresh VM, and whenever the guest resets, throws
+// that VM away and builds a new one (fresh memory, nothing carried over), as the restart
+// policy allows. Owns what lives across boots: /dev/kvm, the parsed kernel, the console input
+// thread, and the SIGINT/SIGTERM handling that stops the run.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "vmm/error.h"
+#include "vmm/restart_policy.h"
+
+namespace vmm {
+
+struct RunRequest {
+    std::string kernel_path;
+    std::vector<std::byte> manifest;  // PVH module 0
+    std::string cmdline;              // extra kernel command-line words
+    uint64_t memory_bytes = 1024ull << 20;
+    bool huge_pages = true;
+    RestartPolicy policy;
+    int console_fd = 1;  // the guest's serial output
+    int input_fd = 0;    // the guest's serial input; -1 for none
+    // One line per event worth telling the user (each reboot with its number and duration).
+    std::function<void(const std::string&)> log;
+    // Add the host process's fds, RSS and threads to every reboot line (leak hunting).
+    bool host_stats = false;
+};
+
+enum class RunEnd : uint8_t {
+    Exited,        // the kernel powered off with the program's status
+    Panicked,      // the kernel reported a panic
+    ResetStopped,  // the guest reset and the policy said not to restart
+    RestartLimit,  // the guest kept resetting past the policy's limit
+    Interrupted,   // SIGINT/SIGTERM stopped the run
+};
+
+struct RunOutcome {
+    RunEnd end = RunEnd::Exited;
+    int status = 0;  // Exited: the program's status; Interrupted: the signal
+    uint32_t boots = 0;
+};
+
+Expected<RunOutcome> run_vm(const RunRequest& request);
+
+// Snapshot of the host process's resources, for the soak test and --verbose reboot lines.
+struct HostStats {
+    long open_fds = -1;
+    long rss_kib = -1;
+    long threads = -1;
+};
+HostStats host_stats();
+
+}  // namespace vmm
