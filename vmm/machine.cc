@@ -3,6 +3,11 @@
 #include <cerrno>
 
 #include "vmm/boot/pvh_boot.h"
+#include "lib/virtio/mmio_regs.h"
+#include "vmm/virtio/mmio_transport.h"
+#include "vmm/virtio/rng.h"
+
+#include <cstdio>
 
 namespace vmm {
 
@@ -34,8 +39,26 @@ Expected<std::unique_ptr<Machine>> Machine::create(const BootInputs& inputs) {
     bus.add_pio(ExitPort::kPort, 4, *machine->m_exit);
     bus.add_pio(I8042::kDataPort, I8042::kPortCount, *machine->m_i8042);
 
+    // virtio-mmio devices, announced on the command line the way Linux reads them.
+    std::string devices;
+    auto add_virtio = [&](std::unique_ptr<virtio::VirtioDevice> device) {
+        size_t index = machine->m_mmio_devices.size();
+        uint64_t base = kVirtioMmioBase + index * lib::virtio::mmio::kWindowSize;
+        uint32_t irq = kVirtioFirstIrq + uint32_t(index);
+        machine->m_irqs.push_back(vm.irq_line(irq));
+        machine->m_mmio_devices.push_back(std::make_unique<virtio::VirtioMmioTransport>(
+            vm.memory(), std::move(device), *machine->m_irqs.back()));
+        bus.add_mmio(base, lib::virtio::mmio::kWindowSize, *machine->m_mmio_devices.back());
+        char word[80];
+        std::snprintf(word, sizeof(word), " virtio_mmio.device=4K@%#llx:%u",
+                      static_cast<unsigned long long>(base), irq);
+        devices += word;
+    };
+    add_virtio(std::make_unique<virtio::VirtioRng>(vm.memory()));
+
     BootPlan plan;
-    plan.cmdline = inputs.cmdline;
+    plan.cmdline = inputs.cmdline + devices;
+    if (!plan.cmdline.empty() && plan.cmdline[0] == ' ') plan.cmdline.erase(0, 1);
     plan.modules.push_back(inputs.manifest);
     uint64_t start_info = TRY(write_pvh_boot(vm.memory(), *inputs.kernel, plan));
     TRY(vm.set_pvh_entry(inputs.kernel->entry(), uint32_t(start_info)));
