@@ -2,6 +2,7 @@
 // VM started.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "tests/integration/phx_process.h"
@@ -129,6 +130,41 @@ TEST(Help, TopLevelHelpAndVersion) {
     auto version = run_phx({"--version"}, 30);
     EXPECT_EQ(version.status, 0);
     EXPECT_EQ(version.out.rfind("phx ", 0), 0u) << version.out;
+}
+
+}  // namespace
+
+namespace {
+
+// Errors of Phoenix's own VMM: one clear line, exit status 2.
+TEST(BuiltinErrors, KernelThatIsNotPvh) {
+    if (!phx_test::kvm_available()) GTEST_SKIP() << "no usable /dev/kvm";
+    auto r = run_phx({"run", "--hypervisor", "builtin", "--kernel", guest("tiny_static"),
+                      guest("tiny_static")});
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("not a PVH kernel (no Xen PHYS32_ENTRY ELF note)"), std::string::npos)
+        << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(BuiltinErrors, KernelThatIsNotElf) {
+    if (!phx_test::kvm_available()) GTEST_SKIP() << "no usable /dev/kvm";
+    auto r = run_phx({"run", "--hypervisor", "builtin", "--kernel",
+                      write_temp("text-kernel", "hello\n"), guest("tiny_static")});
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("not an ELF file"), std::string::npos) << r.err;
+}
+
+TEST(BuiltinErrors, TooLittleMemory) {
+    auto r = run_phx({"run", "--hypervisor", "builtin", "-m", "16M", guest("tiny_static")});
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("-m"), std::string::npos) << r.err;
+}
+
+TEST(BuiltinErrors, TcgIsRefused) {
+    auto r = run_phx({"run", "--hypervisor", "builtin", "--accel", "tcg", guest("tiny_static")});
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("KVM only"), std::string::npos) << r.err;
 }
 
 }  // namespace
