@@ -279,6 +279,7 @@ int main(int argc, char** argv) {
     }
     print_ratios(*find("qemu"), *find("qemu_null"));
 
+    std::fflush(stdout);
     std::vector<double> builtin_cycles, qemu_cycles;
     if (kvm) builtin_cycles = reset_cycles(builtin, options.cycles);
     // QEMU's reboot cycle on TCG: with KVM on nested hosts a guest reset hangs QEMU (see
