@@ -8,6 +8,8 @@
 #include "kernel/console/log.h"
 #include "kernel/console/serial.h"
 #include "kernel/debug/panic.h"
+#include "kernel/drivers/virtio/mmio.h"
+#include "kernel/drivers/virtio/rng.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/page_table.h"
 #include "kernel/proc/loader.h"
@@ -66,7 +68,10 @@ extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
     kernel_run_constructors();
     arch::enable_cpu_features();
     time::init_clock();
-    random::init_random();
+    // Devices need the heap, the page tables (MMIO mappings) and the clock (timeouts).
+    drivers::virtio::discover_mmio_devices(boot::command_line(info), info.ram_ranges());
+    random::EntropySource* entropy_devices[] = {drivers::virtio::init_rng()};
+    random::init_random(entropy_devices);
     arch::init_syscalls();
 
     klog("Phoenix: {} MiB RAM, TSC {} MHz ({}), {}{}{}", mm::total_frame_count() / 256,

@@ -6,6 +6,7 @@
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/debug/panic.h"
 #include "kernel/mm/frames.h"
+#include "lib/base/checked.h"
 
 extern "C" char kernel_text_start[], kernel_text_end[], kernel_rodata_start[],
     kernel_rodata_end[], kernel_data_start[], kernel_data_end[];
@@ -153,6 +154,8 @@ void init_kernel_page_table() {
         pml4[slot] = alloc_zeroed_frame().value() | pte::kPresent | pte::kWritable;
     pml4[index_at(arch::kStackRegionBase, 3)] =
         alloc_zeroed_frame().value() | pte::kPresent | pte::kWritable;
+    pml4[index_at(arch::kMmioRegionBase, 3)] =
+        alloc_zeroed_frame().value() | pte::kPresent | pte::kWritable;
     pml4[511] = alloc_zeroed_frame().value() | pte::kPresent | pte::kWritable;
 
     uint64_t physmap_flags = pte::kWritable | pte::kNoExecute | pte::kGlobal;
@@ -167,6 +170,23 @@ void init_kernel_page_table() {
 
     g_kernel_table = table;
     arch::write_cr3(table.root());
+}
+
+lib::Result<uint64_t> map_mmio(uint64_t phys, uint64_t length) {
+    static uint64_t next_va = arch::kMmioRegionBase;  // boot-time only, FIXME(#5): a lock
+    uint64_t first = lib::align_down(phys, arch::kPageSize);
+    auto end = lib::checked_add(phys, length);
+    auto last = end ? lib::align_up(*end, arch::kPageSize) : std::nullopt;
+    if (length == 0 || !last) return lib::Errno::Inval;
+    uint64_t span = *last - first;
+    if (span > arch::kMmioRegionBase + arch::kMmioRegionSize - next_va) return lib::Errno::NoMem;
+    uint64_t flags =
+        pte::kWritable | pte::kNoExecute | pte::kGlobal | pte::kCacheDisable | pte::kWriteThrough;
+    for (uint64_t offset = 0; offset < span; offset += arch::kPageSize)
+        TRY(g_kernel_table.map(next_va + offset, first + offset, flags));
+    uint64_t va = next_va + (phys - first);
+    next_va += span;
+    return va;
 }
 
 }  // namespace kernel::mm

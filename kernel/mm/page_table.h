@@ -12,6 +12,8 @@ namespace pte {
 inline constexpr uint64_t kPresent = 1ull << 0;
 inline constexpr uint64_t kWritable = 1ull << 1;
 inline constexpr uint64_t kUser = 1ull << 2;
+inline constexpr uint64_t kWriteThrough = 1ull << 3;  // PWT
+inline constexpr uint64_t kCacheDisable = 1ull << 4;  // PCD; with PWT: PAT entry 3, uncached
 inline constexpr uint64_t kAccessed = 1ull << 5;
 inline constexpr uint64_t kDirty = 1ull << 6;
 inline constexpr uint64_t kHuge = 1ull << 7;
@@ -63,6 +65,11 @@ PageTable& kernel_page_table();
 // Builds the kernel's final tables (physmap of all RAM, kernel image with W^X, stack region)
 // and switches to them.
 void init_kernel_page_table();
+
+// Maps device registers [phys, phys + length) uncached (PCD|PWT), writable, never executable,
+// into the kernel's MMIO region; returns the virtual address of `phys` (which need not be
+// page aligned). Mappings are permanent. NoMem when the region or the frames run out.
+lib::Result<uint64_t> map_mmio(uint64_t phys, uint64_t length);
 
 // Implementation detail of for_each_present.
 uint64_t* next_present_leaf(uint64_t root, uint64_t& va, uint64_t end);

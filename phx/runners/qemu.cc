@@ -81,6 +81,12 @@ std::vector<std::string> QemuRunner::command_line(const RunSpec& spec, Accel acc
         "-debugcon", "file:" + status_path,
         "-global", "isa-debugcon.iobase=0x402",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+        // virtio-rng for the kernel's random pool. microvm names its virtio-mmio devices on
+        // the kernel command line only with ACPI off, and offers the modern (version 2)
+        // interface, the only one the kernel speaks, only when not forced to legacy.
+        "-machine", "acpi=off",
+        "-global", "virtio-mmio.force-legacy=false",
+        "-device", "virtio-rng-device",
     });
     // clang-format on
     if (std::string cmdline = kernel_command_line(spec); !cmdline.empty())

@@ -100,7 +100,8 @@ TEST(QemuCommandLine, MatchesTheBootProtocol) {
     const std::string tail =
         " -kernel /k.elf -initrd /w/manifest.bin -chardev stdio,id=console,signal=on"
         " -serial chardev:console -debugcon file:/w/status -global isa-debugcon.iobase=0x402"
-        " -device isa-debug-exit,iobase=0xf4,iosize=4";
+        " -device isa-debug-exit,iobase=0xf4,iosize=4"
+        " -machine acpi=off -global virtio-mmio.force-legacy=false -device virtio-rng-device";
     const std::string head =
         "qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=on -nodefaults -no-user-config"
         " -display none -no-reboot -m 512M";
