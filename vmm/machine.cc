@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "vmm/boot/pvh_boot.h"
+#include "vmm/profiler.h"
 #include "lib/virtio/mmio_regs.h"
 #include "vmm/virtio/mmio_transport.h"
 #include "vmm/virtio/rng.h"
@@ -57,7 +58,9 @@ Expected<std::unique_ptr<Machine>> Machine::create(const BootInputs& inputs) {
     add_virtio(std::make_unique<virtio::VirtioRng>(vm.memory()));
 
     BootPlan plan;
-    plan.cmdline = inputs.cmdline + devices;
+    // Guest RAM is a fresh anonymous mapping and nothing but the boot data (which the kernel
+    // reserves) is written to it: the kernel may skip zeroing frames it never used.
+    plan.cmdline = inputs.cmdline + " phx.ram=zeroed" + devices;
     if (!plan.cmdline.empty() && plan.cmdline[0] == ' ') plan.cmdline.erase(0, 1);
     plan.modules.push_back(inputs.manifest);
     uint64_t start_info = TRY(write_pvh_boot(vm.memory(), *inputs.kernel, plan));
@@ -73,10 +76,15 @@ Expected<StopRequest> Machine::run(const std::atomic<bool>& interrupted) {
     kvm_run& record = m_vm->run_record();
     set_active_run(&record);
     std::string error;
+    GuestProfiler profiler = GuestProfiler::from_environment();
+    profiler.start();
     while (m_stop.kind == StopKind::None) {
         if (interrupted.load()) break;
         int result = m_vm->run();
-        if (result == -EINTR || result == -EAGAIN) continue;
+        if (result == -EINTR || result == -EAGAIN) {
+            if (profiler.active()) profiler.sample(*m_vm);
+            continue;
+        }
         if (result < 0) {
             errno = -result;
             set_active_run(nullptr);

@@ -64,9 +64,11 @@ Expected<std::unique_ptr<Vm>> Vm::create(const Kvm& kvm, const VmShape& shape) {
         return system_error(ErrorKind::VmFailed, "KVM_SET_IDENTITY_MAP_ADDR");
     if (ioctl(vm->m_vm.get(), KVM_SET_TSS_ADDR, kTssAddress) < 0)
         return system_error(ErrorKind::VmFailed, "KVM_SET_TSS_ADDR");
+    // Memory before the irqchip: once the irqchip exists, the first memslot update waits
+    // for an expedited SRCU grace period, measured at 4-6 ms here against 0.4 ms this way.
+    TRY(vm->map_memory(shape));
     if (ioctl(vm->m_vm.get(), KVM_CREATE_IRQCHIP, 0) < 0)
         return system_error(ErrorKind::VmFailed, "KVM_CREATE_IRQCHIP");
-    TRY(vm->map_memory(shape));
     TRY(vm->create_vcpu(kvm));
     return vm;
 }
@@ -149,6 +151,11 @@ ExpectedVoid Vm::set_pvh_entry(uint32_t entry, uint32_t start_info) {
     if (ioctl(m_vcpu.get(), KVM_SET_REGS, &regs) < 0)
         return system_error(ErrorKind::VmFailed, "KVM_SET_REGS");
     return {};
+}
+
+bool Vm::read_registers(kvm_regs& regs, kvm_sregs& sregs) const {
+    return ioctl(m_vcpu.get(), KVM_GET_REGS, &regs) == 0 &&
+           ioctl(m_vcpu.get(), KVM_GET_SREGS, &sregs) == 0;
 }
 
 int Vm::run() {

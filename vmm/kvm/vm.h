@@ -44,6 +44,9 @@ public:
     // Make the current or next KVM_RUN return at once (async-signal-safe).
     void request_immediate_exit() { __atomic_store_n(&m_run->immediate_exit, 1, __ATOMIC_SEQ_CST); }
 
+    // The vCPU's registers (KVM_GET_REGS, KVM_GET_SREGS), for the sampling profiler.
+    bool read_registers(kvm_regs& regs, kvm_sregs& sregs) const;
+
     // An interrupt line into the in-kernel IOAPIC/PIC, for a device.
     std::unique_ptr<IrqLine> irq_line(uint32_t irq);
 
