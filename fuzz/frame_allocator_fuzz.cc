@@ -27,6 +27,7 @@ enum class Model : uint8_t { Unmanaged, Free, Allocated };
 struct Harness {
     uint64_t window;  // physical address of the window's first page
     std::vector<Model> pages = std::vector<Model>(kWindowPages, Model::Unmanaged);
+    std::vector<bool> freed = std::vector<bool>(kWindowPages, false);  // freed once since init
     std::vector<std::pair<uint64_t, size_t>> runs;  // what is allocated, to free later
     FrameAllocator allocator;
 
@@ -58,7 +59,8 @@ void model_regions(Harness& h, const std::vector<PhysRegion>& regions, uint64_t 
 }
 
 void do_alloc(Harness& h) {
-    auto frame = h.allocator.alloc();
+    bool pristine = false;
+    auto frame = h.allocator.alloc(&pristine);
     size_t lowest = 0;
     while (lowest < kWindowPages && h.pages[lowest] != Model::Free) ++lowest;
     if (lowest == kWindowPages) {
@@ -66,12 +68,14 @@ void do_alloc(Harness& h) {
         return;
     }
     FUZZ_CHECK(frame.has_value() && frame.value() == h.addr(lowest));
+    FUZZ_CHECK(pristine == !h.freed[lowest]);
     h.pages[lowest] = Model::Allocated;
     h.runs.push_back({frame.value(), 1});
 }
 
 void do_alloc_contiguous(Harness& h, size_t count, size_t align) {
-    auto run = h.allocator.alloc_contiguous(count, align);
+    bool pristine = false;
+    auto run = h.allocator.alloc_contiguous(count, align, &pristine);
     // The lowest start whose physical page number is aligned and whose pages are all free.
     size_t found = kWindowPages;
     for (size_t i = 0; i + count <= kWindowPages && found == kWindowPages; ++i) {
@@ -85,6 +89,9 @@ void do_alloc_contiguous(Harness& h, size_t count, size_t align) {
         return;
     }
     FUZZ_CHECK(run.has_value() && run.value() == h.addr(found));
+    bool clean = true;
+    for (size_t j = found; j < found + count; ++j) clean = clean && !h.freed[j];
+    FUZZ_CHECK(pristine == clean);
     for (size_t j = found; j < found + count; ++j) h.pages[j] = Model::Allocated;
     h.runs.push_back({run.value(), count});
 }
@@ -100,7 +107,10 @@ void do_free(Harness& h, uint64_t address, size_t count) {
     FUZZ_CHECK(result.is_error() == !valid);
     if (result.is_error()) FUZZ_CHECK(result.error() == Errno::Inval);
     if (!valid) return;
-    for (size_t j = 0; j < count; ++j) h.pages[first + j] = Model::Free;
+    for (size_t j = 0; j < count; ++j) {
+        h.pages[first + j] = Model::Free;
+        h.freed[first + j] = true;
+    }
     for (size_t i = 0; i < h.runs.size(); ++i) {
         // A partial free of a recorded run leaves its other pages allocated but forgotten;
         // later frees of them through arbitrary addresses still work against the model.
@@ -160,12 +170,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     FUZZ_CHECK(!init.is_error());
-    // Two bitmaps spanning the lowest through the highest managed page, nothing more.
+    // Three bitmaps spanning the lowest through the highest managed page and a bit per bitmap
+    // word, nothing more.
     size_t lowest = 0, highest = kWindowPages - 1;
     while (h.pages[lowest] != Model::Free) ++lowest;
     while (h.pages[highest] != Model::Free) --highest;
     size_t words = (highest - lowest + 1 + 63) / 64;
-    FUZZ_CHECK(FrameAllocator::storage_bytes_needed(regions, floor) == 2 * 8 * words);
+    FUZZ_CHECK(FrameAllocator::storage_bytes_needed(regions, floor) ==
+               8 * (3 * words + (words + 63) / 64));
     FUZZ_CHECK(h.allocator.lowest_address() == h.addr(lowest));
     check_same(h);
 

@@ -35,7 +35,8 @@ void init_memory(const BootInfo& info) {
     reserved[count++] = {0, 0x100000};  // real-mode area, start_info, memory map
     for (size_t i = 0; i < info.module_count; ++i)
         reserved[count++] = {info.modules[i].phys, info.modules[i].size};
-    mm::init_frames(info.ram_ranges(), {reserved, count});
+    auto ram = lib::Cmdline(command_line(info)).find("phx.ram");
+    mm::init_frames(info.ram_ranges(), {reserved, count}, ram && ram->value == "zeroed");
     mm::init_kernel_page_table();
 }
 

@@ -16,11 +16,14 @@ struct PhysRange {
 };
 
 // ram: usable RAM from the boot memory map. reserved: what is already in use (kernel image,
-// boot data, modules). The allocator's own bitmap is carved from RAM here.
-void init_frames(std::span<const PhysRange> ram, std::span<const PhysRange> reserved);
+// boot data, modules). The allocator's own bitmap is carved from RAM here. `ram_zeroed`: the
+// hypervisor promises every byte of RAM outside `reserved` reads as zero at boot
+// (`phx.ram=zeroed`, docs/boot-protocol.md), so frames never freed need no zeroing.
+void init_frames(std::span<const PhysRange> ram, std::span<const PhysRange> reserved,
+                 bool ram_zeroed);
 
 lib::Result<uint64_t> alloc_frame();
-// A frame filled with zeros.
+// A frame filled with zeros (zeroed here unless it is pristine RAM known to be zero).
 lib::Result<uint64_t> alloc_zeroed_frame();
 lib::Result<uint64_t> alloc_frames(size_t count);
 void free_frame(uint64_t phys);

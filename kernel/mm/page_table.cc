@@ -68,17 +68,29 @@ lib::ErrorOr PageTable::map(uint64_t va, uint64_t pa, uint64_t flags) {
 lib::ErrorOr PageTable::map_range(uint64_t va, uint64_t pa, uint64_t length, uint64_t flags,
                                   bool allow_1g) {
     uint64_t table_flags = pte::kPresent | pte::kWritable | (flags & pte::kUser);
+    // The largest page size that fits at (v, p) with `left` bytes to go.
+    auto level_for = [&](uint64_t v, uint64_t p, uint64_t left) {
+        if (allow_1g && (v | p) % kHugePage == 0 && left >= kHugePage) return 2;
+        if ((v | p) % kLargePage == 0 && left >= kLargePage) return 1;
+        return 0;
+    };
     uint64_t done = 0;
     while (done < length) {
-        uint64_t v = va + done, p = pa + done, left = length - done;
-        int level = 0;
-        if (allow_1g && (v | p) % kHugePage == 0 && left >= kHugePage)
-            level = 2;
-        else if ((v | p) % kLargePage == 0 && left >= kLargePage)
-            level = 1;
+        uint64_t v = va + done, p = pa + done;
+        int level = level_for(v, p, length - done);
+        uint64_t span = level_span(level);
+        uint64_t leaf_flags = p | flags | pte::kPresent | (level ? pte::kHuge : 0);
+        // One walk per table, then consecutive entries of it: walking from the root for
+        // every entry made the physmap cost tens of milliseconds of emulated ring 0.
         uint64_t* entry = TRY(walk_create(v, level, table_flags));
-        *entry = p | flags | pte::kPresent | (level ? pte::kHuge : 0);
-        done += level_span(level);
+        int index = index_at(v, level);
+        do {
+            *entry++ = leaf_flags;
+            leaf_flags += span;
+            done += span;
+            ++index;
+        } while (index < 512 && done < length &&
+                 level_for(va + done, pa + done, length - done) == level);
     }
     return {};
 }

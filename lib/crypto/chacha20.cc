@@ -7,7 +7,8 @@ namespace {
 
 constexpr uint32_t rotl(uint32_t v, int n) { return (v << n) | (v >> (32 - n)); }
 
-void quarter_round(uint32_t* s, int a, int b, int c, int d) {
+// Inlined with constant indices so the state stays in registers.
+[[gnu::always_inline]] inline void quarter_round(uint32_t* s, int a, int b, int c, int d) {
     s[a] += s[b];
     s[d] = rotl(s[d] ^ s[a], 16);
     s[c] += s[d];
@@ -63,6 +64,7 @@ void ChaChaRng::mix(std::span<const std::byte> material) {
         rekey();
         offset += n;
     }
+    drop_buffer();
 }
 
 void ChaChaRng::rekey() {
@@ -71,10 +73,44 @@ void ChaChaRng::rekey() {
     m_nonce[1] = uint32_t(m_generation >> 32);
     chacha20_block(m_key, 0, m_nonce, block);
     for (int i = 0; i < 8; ++i) m_key[i] = load_le32(block + 4 * i);
-    for (uint8_t& b : block) b = 0;
+    for (volatile uint8_t& b : block) b = 0;
+}
+
+void ChaChaRng::drop_buffer() {
+    for (volatile uint8_t& b : m_buffer) b = 0;
+    m_available = 0;
+}
+
+void ChaChaRng::refill() {
+    uint8_t block[64];
+    m_nonce[0] = uint32_t(++m_generation);
+    m_nonce[1] = uint32_t(m_generation >> 32);
+    chacha20_block(m_key, 0, m_nonce, block);
+    uint32_t next_key[8];
+    for (int i = 0; i < 8; ++i) next_key[i] = load_le32(block + 4 * i);
+    for (size_t i = 32; i < 64; ++i) m_buffer[i - 32] = block[i];
+    for (uint32_t counter = 1; counter < kRefillBlocks; ++counter)
+        chacha20_block(m_key, counter, m_nonce, m_buffer + 32 + (counter - 1) * 64);
+    for (int i = 0; i < 8; ++i) m_key[i] = next_key[i];
+    for (volatile uint8_t& b : block) b = 0;
+    m_available = kBufferBytes;
 }
 
 void ChaChaRng::fill(std::span<std::byte> out) {
+    if (out.size() <= kBufferBytes) {
+        size_t done = 0;
+        while (done < out.size()) {
+            if (m_available == 0) refill();
+            // Hand out from the end of the buffer, wiping each byte.
+            while (done < out.size() && m_available > 0) {
+                uint8_t& b = m_buffer[--m_available];
+                out[done++] = std::byte(b);
+                b = 0;
+            }
+        }
+        return;
+    }
+    // Large requests: a keystream of their own under a fresh nonce, then a new key.
     m_nonce[0] = uint32_t(++m_generation);
     m_nonce[1] = uint32_t(m_generation >> 32);
     uint32_t counter = 1;  // block 0 is reserved for the next key
@@ -92,7 +128,7 @@ void ChaChaRng::fill(std::span<std::byte> out) {
     }
     chacha20_block(m_key, 0, m_nonce, block);
     for (int i = 0; i < 8; ++i) m_key[i] = load_le32(block + 4 * i);
-    for (uint8_t& b : block) b = 0;
+    for (volatile uint8_t& b : block) b = 0;
 }
 
 uint64_t ChaChaRng::next_u64() {

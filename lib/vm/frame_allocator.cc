@@ -1,5 +1,6 @@
-// The frame bitmap: one bit per page for "in use", one for "managed RAM", scanned 64 pages at
-// a time. Keeping "managed" apart is what lets free() catch double frees and stray addresses.
+// The frame bitmaps: one bit per page for "in use", one for "managed RAM", one for "freed
+// once", scanned 64 pages at a time and built a word at a time on first use. Keeping
+// "managed" apart is what lets free() catch double frees and stray addresses.
 #include "lib/vm/frame_allocator.h"
 
 #include <new>
@@ -18,9 +19,13 @@ constexpr uint64_t bit_range(unsigned from, unsigned to) {
     return high & ~((uint64_t(1) << from) - 1);
 }
 
-uint64_t words_for(uint64_t pages) { return (pages + 63) / 64; }
-
 }  // namespace
+
+size_t FrameAllocator::words_for(const PageSpan& span) {
+    return size_t((span.end - span.first + 63) / 64);
+}
+
+size_t FrameAllocator::ready_words_for(size_t words) { return (words + 63) / 64; }
 
 bool FrameAllocator::clip_region(const PhysRegion& region, uint64_t floor, PageSpan& out) {
     uint64_t base = region.base > floor ? region.base : floor;
@@ -50,16 +55,39 @@ bool FrameAllocator::managed_span(std::span<const PhysRegion> regions, uint64_t 
 size_t FrameAllocator::storage_bytes_needed(std::span<const PhysRegion> regions, uint64_t floor) {
     PageSpan span;
     if (!managed_span(regions, floor, span)) return 0;
-    return size_t(words_for(span.end - span.first) * 2 * sizeof(uint64_t));
+    size_t words = words_for(span);
+    return (3 * words + ready_words_for(words)) * sizeof(uint64_t);
+}
+
+void FrameAllocator::prepare(size_t word) const {
+    uint64_t& ready = m_ready[word / 64];
+    uint64_t ready_bit = uint64_t(1) << (word % 64);
+    if (ready & ready_bit) return;
+    uint64_t first = m_first_page + uint64_t(word) * 64;
+    uint64_t end = m_end_page - first < 64 ? m_end_page : first + 64;
+    uint64_t usable = 0;
+    for (size_t i = 0; i < m_region_count; ++i) {
+        const PageSpan& region = m_regions[i];
+        if (region.end <= first) continue;
+        if (region.first >= end) break;  // sorted: nothing further overlaps
+        uint64_t from = region.first > first ? region.first : first;
+        uint64_t to = region.end < end ? region.end : end;
+        usable |= bit_range(unsigned(from - first), unsigned(to - first));
+    }
+    m_usable[word] = usable;
+    m_used[word] = ~usable;  // holes and the tail past m_end_page never look free
+    m_freed[word] = 0;
+    ready |= ready_bit;
 }
 
 template <typename Fn>
-void FrameAllocator::for_each_word(uint64_t first, uint64_t end, Fn&& fn) {
+void FrameAllocator::for_each_word(uint64_t first, uint64_t end, Fn&& fn) const {
     uint64_t bit = first - m_first_page, end_bit = end - m_first_page;
     while (bit < end_bit) {
         size_t word = size_t(bit / 64);
         unsigned from = unsigned(bit % 64);
         unsigned to = end_bit - word * 64 >= 64 ? 64 : unsigned(end_bit - word * 64);
+        prepare(word);
         fn(word, bit_range(from, to));
         bit = uint64_t(word) * 64 + to;
     }
@@ -69,32 +97,51 @@ ErrorOr FrameAllocator::init(std::span<const PhysRegion> regions, std::span<std:
                              uint64_t floor) {
     PageSpan span;
     if (!managed_span(regions, floor, span)) return Errno::NoMem;
-    size_t words = size_t(words_for(span.end - span.first));
-    if (storage.size() / (2 * sizeof(uint64_t)) < words) return Errno::Inval;
+    size_t words = words_for(span);
+    size_t ready_words = ready_words_for(words);
+    if (storage.size() / sizeof(uint64_t) < 3 * words + ready_words) return Errno::Inval;
     if (reinterpret_cast<uintptr_t>(storage.data()) % alignof(uint64_t) != 0) return Errno::Inval;
 
-    // Placement-new starts the words' lifetimes in the caller's raw bytes.
+    // Clip, sort (insertion: a handful of regions) and merge overlapping or touching spans.
+    size_t count = 0;
+    for (const PhysRegion& region : regions) {
+        PageSpan pages;
+        if (!clip_region(region, floor, pages)) continue;
+        size_t at = count;
+        while (at > 0 && m_regions[at - 1].first > pages.first) --at;
+        if (at > 0 && m_regions[at - 1].end >= pages.first) {
+            --at;  // joins the span before it
+            if (pages.end > m_regions[at].end) m_regions[at].end = pages.end;
+        } else if (count == kMaxRegions) {
+            return Errno::Inval;
+        } else {
+            for (size_t i = count; i > at; --i) m_regions[i] = m_regions[i - 1];
+            m_regions[at] = pages;
+            ++count;
+        }
+        // The grown span may now reach the ones after it.
+        while (at + 1 < count && m_regions[at + 1].first <= m_regions[at].end) {
+            if (m_regions[at + 1].end > m_regions[at].end) m_regions[at].end = m_regions[at + 1].end;
+            for (size_t i = at + 1; i + 1 < count; ++i) m_regions[i] = m_regions[i + 1];
+            --count;
+        }
+    }
+    m_region_count = count;
+
+    // Placement-new starts the words' lifetimes in the caller's raw bytes; only the ready bits
+    // need values now.
     auto* raw = reinterpret_cast<uint64_t*>(storage.data());
-    for (size_t i = 0; i < 2 * words; ++i) new (&raw[i]) uint64_t(0);
     m_used = raw;
     m_usable = raw + words;
+    m_freed = raw + 2 * words;
+    m_ready = raw + 3 * words;
+    for (size_t i = 0; i < ready_words; ++i) new (&m_ready[i]) uint64_t(0);
     m_words = words;
     m_first_page = span.first;
     m_end_page = span.end;
     m_hint = 0;
-
-    for (const PhysRegion& region : regions) {
-        PageSpan pages;
-        if (!clip_region(region, floor, pages)) continue;
-        for_each_word(pages.first, pages.end, [&](size_t word, uint64_t mask) {
-            m_usable[word] |= mask;  // overlapping regions simply set the same bits again
-        });
-    }
     m_total = 0;
-    for (size_t i = 0; i < words; ++i) {
-        m_used[i] = ~m_usable[i];  // holes and the tail past m_end_page never look free
-        m_total += popcount64(m_usable[i]);
-    }
+    for (size_t i = 0; i < count; ++i) m_total += m_regions[i].end - m_regions[i].first;
     m_free = m_total;
     return {};
 }
@@ -116,12 +163,15 @@ void FrameAllocator::reserve(uint64_t base, uint64_t length) {
     });
 }
 
-Result<uint64_t> FrameAllocator::alloc() {
+Result<uint64_t> FrameAllocator::alloc(bool* pristine) {
     if (m_free == 0) return Errno::NoMem;
     for (size_t word = m_hint; word < m_words; ++word) {
+        prepare(word);
         if (m_used[word] == kAllOnes) continue;
         unsigned bit = unsigned(__builtin_ctzll(~m_used[word]));
-        m_used[word] |= uint64_t(1) << bit;
+        uint64_t mask = uint64_t(1) << bit;
+        m_used[word] |= mask;
+        if (pristine) *pristine = !(m_freed[word] & mask);
         --m_free;
         m_hint = word;
         return (m_first_page + uint64_t(word) * 64 + bit) << kPageShift;
@@ -133,6 +183,7 @@ uint64_t FrameAllocator::first_used(uint64_t first, uint64_t end) const {
     uint64_t bit = first - m_first_page, end_bit = end - m_first_page;
     while (bit < end_bit) {
         size_t word = size_t(bit / 64);
+        prepare(word);
         uint64_t bits = m_used[word] & ~((uint64_t(1) << (bit % 64)) - 1);
         if (bits != 0) {
             uint64_t found = uint64_t(word) * 64 + unsigned(__builtin_ctzll(bits));
@@ -143,18 +194,25 @@ uint64_t FrameAllocator::first_used(uint64_t first, uint64_t end) const {
     return end;
 }
 
-Result<uint64_t> FrameAllocator::alloc_contiguous(size_t count, size_t align_pages) {
+Result<uint64_t> FrameAllocator::alloc_contiguous(size_t count, size_t align_pages,
+                                                  bool* pristine) {
     if (count == 0 || align_pages == 0 || (align_pages & (align_pages - 1)) != 0)
         return Errno::Inval;
-    if (count == 1 && align_pages == 1) return alloc();
+    if (count == 1 && align_pages == 1) return alloc(pristine);
     if (count > m_free) return Errno::NoMem;
-    auto candidate = align_up(m_first_page, align_pages);
+    // Runs never start below the first word with a free frame.
+    auto candidate = align_up(m_first_page + uint64_t(m_hint) * 64, align_pages);
     // Each miss restarts past the used page that broke the run, so the scan stays linear.
     while (candidate && *candidate <= m_end_page && count <= m_end_page - *candidate) {
         uint64_t first = *candidate, end = first + count;
         uint64_t used = first_used(first, end);
         if (used == end) {
-            for_each_word(first, end, [&](size_t word, uint64_t mask) { m_used[word] |= mask; });
+            bool clean = true;
+            for_each_word(first, end, [&](size_t word, uint64_t mask) {
+                m_used[word] |= mask;
+                clean = clean && !(m_freed[word] & mask);
+            });
+            if (pristine) *pristine = clean;
             m_free -= count;
             return first << kPageShift;
         }
@@ -175,7 +233,10 @@ ErrorOr FrameAllocator::free_contiguous(uint64_t addr, size_t count) {
         if ((mask & m_usable[word] & m_used[word]) != mask) all_allocated = false;
     });
     if (!all_allocated) return Errno::Inval;
-    for_each_word(first, end, [&](size_t word, uint64_t mask) { m_used[word] &= ~mask; });
+    for_each_word(first, end, [&](size_t word, uint64_t mask) {
+        m_used[word] &= ~mask;
+        m_freed[word] |= mask;
+    });
     m_free += count;
     size_t word = size_t((first - m_first_page) / 64);
     if (word < m_hint) m_hint = word;
@@ -187,6 +248,7 @@ FrameState FrameAllocator::state(uint64_t addr) const {
     if (page < m_first_page || page >= m_end_page) return FrameState::Unmanaged;
     uint64_t bit = page - m_first_page;
     uint64_t mask = uint64_t(1) << (bit % 64);
+    prepare(size_t(bit / 64));
     if (!(m_usable[bit / 64] & mask)) return FrameState::Unmanaged;
     return m_used[bit / 64] & mask ? FrameState::Allocated : FrameState::Free;
 }

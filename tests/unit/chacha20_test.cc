@@ -79,3 +79,25 @@ TEST(ChaChaRng, UniformStaysInBoundsAndCoversRange) {
 }
 
 }  // namespace
+
+// Seed material mixed in must reach the very next output, not wait behind buffered bytes.
+TEST(ChaChaRng, MixDropsBufferedOutput) {
+    lib::crypto::ChaChaRng rng;
+    const std::byte seed[4] = {std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}};
+    rng.mix(seed);
+    (void)rng.next_u64();  // the buffer now holds the rest of a refill
+    lib::crypto::ChaChaRng unmixed = rng;
+    const std::byte more[1] = {std::byte{9}};
+    rng.mix(more);
+    EXPECT_NE(rng.next_u64(), unmixed.next_u64());
+}
+
+// Many small draws cross several refills of the buffer; none may repeat.
+TEST(ChaChaRng, SmallDrawsAcrossRefillsNeverRepeat) {
+    lib::crypto::ChaChaRng rng;
+    std::set<uint64_t> seen;
+    for (int i = 0; i < 2000; ++i) EXPECT_TRUE(seen.insert(rng.next_u64()).second) << i;
+    std::array<std::byte, 1000> large{};  // the unbuffered path in between
+    rng.fill(large);
+    for (int i = 0; i < 100; ++i) EXPECT_TRUE(seen.insert(rng.next_u64()).second) << i;
+}

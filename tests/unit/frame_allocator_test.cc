@@ -226,7 +226,8 @@ TEST(FrameAllocator, ContiguousArgumentErrors) {
 TEST(FrameAllocator, InitRejectsBadStorageAndEmptyMaps) {
     std::vector<PhysRegion> regions = {{0x1000, 0x100000}};
     size_t bytes = FrameAllocator::storage_bytes_needed(regions);
-    EXPECT_EQ(bytes, 2 * 4 * sizeof(uint64_t));  // 256 pages: four words per bitmap
+    // 256 pages: four words per bitmap, three bitmaps, one word of ready bits.
+    EXPECT_EQ(bytes, (3 * 4 + 1) * sizeof(uint64_t));
     std::vector<uint64_t> storage(bytes / 8 + 1);
     auto* raw = reinterpret_cast<std::byte*>(storage.data());
     FrameAllocator allocator;
@@ -238,6 +239,53 @@ TEST(FrameAllocator, InitRejectsBadStorageAndEmptyMaps) {
     EXPECT_EQ(allocator.init({}, {raw, bytes}).error(), Errno::NoMem);
     EXPECT_FALSE(allocator.init(regions, {raw, bytes}).is_error());
     EXPECT_EQ(allocator.total_frames(), 256u);
+}
+
+// The storage is handed over full of garbage (as RAM is): nothing may read it before writing.
+TEST(FrameAllocator, StorageContentsDoNotMatter) {
+    std::vector<PhysRegion> regions = {{0x1000, 300 * kPage}, {0x200000, 10 * kPage}};
+    size_t bytes = FrameAllocator::storage_bytes_needed(regions);
+    std::vector<uint64_t> storage(bytes / 8, ~uint64_t(0));
+    FrameAllocator allocator;
+    ASSERT_FALSE(allocator.init(regions, {reinterpret_cast<std::byte*>(storage.data()), bytes})
+                     .is_error());
+    EXPECT_EQ(allocator.state(0x1000 + 299 * kPage), FrameState::Free);
+    EXPECT_EQ(allocator.state(0x1000 + 300 * kPage), FrameState::Unmanaged);
+    std::set<uint64_t> expected = pages(0x1000, 0x1000 + 300 * kPage);
+    for (uint64_t a : pages(0x200000, 0x200000 + 10 * kPage)) expected.insert(a);
+    EXPECT_EQ(drain(allocator), expected);
+}
+
+TEST(FrameAllocator, PristineUntilFreed) {
+    Frames f({{0x1000, 8 * kPage}});
+    bool pristine = false;
+    uint64_t a = f.allocator.alloc(&pristine).value();
+    EXPECT_TRUE(pristine);
+    uint64_t run = f.allocator.alloc_contiguous(3, 1, &pristine).value();
+    EXPECT_TRUE(pristine);
+    ASSERT_FALSE(f.allocator.free(a).is_error());
+    EXPECT_EQ(f.allocator.alloc(&pristine).value(), a);
+    EXPECT_FALSE(pristine) << "a freed frame holds its last owner's data";
+    ASSERT_FALSE(f.allocator.free_contiguous(run + kPage, 1).is_error());
+    EXPECT_EQ(f.allocator.alloc_contiguous(4, 1, &pristine).value(), run + 3 * kPage);
+    EXPECT_TRUE(pristine);  // the run past the freed frame
+    EXPECT_EQ(f.allocator.alloc(&pristine).value(), run + kPage);
+    EXPECT_FALSE(pristine);
+}
+
+TEST(FrameAllocator, OverlappingAndTouchingRegionsMerge) {
+    std::vector<PhysRegion> regions;
+    for (int i = 0; i < 100; ++i) regions.push_back({0x1000 + uint64_t(i) * kPage, 2 * kPage});
+    Frames f(regions);
+    EXPECT_EQ(f.allocator.total_frames(), 101u);  // 100 overlapping spans: one region
+    std::vector<PhysRegion> apart;
+    for (int i = 0; i < 65; ++i) apart.push_back({0x1000 + uint64_t(i) * 2 * kPage, kPage});
+    std::vector<uint64_t> storage(FrameAllocator::storage_bytes_needed(apart) / 8);
+    FrameAllocator allocator;
+    auto too_many =
+        allocator.init(apart, {reinterpret_cast<std::byte*>(storage.data()), storage.size() * 8});
+    ASSERT_TRUE(too_many.is_error());
+    EXPECT_EQ(too_many.error(), Errno::Inval);
 }
 
 // Random allocs, contiguous allocs and frees against a model of which frames are out.
