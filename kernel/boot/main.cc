@@ -65,7 +65,7 @@ extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
     boot::BootInfo info = boot::parse_start_info(start_info_phys);
     boot::init_memory(info);
     arch::init_cpu_tables();
-    arch::init_idt();  // again, now that the TSS has IST stacks
+    arch::use_ist_stacks();  // now that the TSS has them
     kernel_run_constructors();
     arch::enable_cpu_features();
     time::init_clock();

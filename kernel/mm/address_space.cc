@@ -138,13 +138,48 @@ lib::ErrorOr AddressSpace::populate(uint64_t start, uint64_t length) {
     return {};
 }
 
+lib::ErrorOr AddressSpace::make_present(uint64_t start, uint64_t end) {
+    uint64_t page = lib::align_down(start, kPage);
+    while (page < end) {
+        const lib::vm::VmArea* area = m_areas.find(page);
+        if (!area) return lib::Errno::Fault;
+        if (uint64_t* entry = m_table.leaf(page); entry && (*entry & pte::kPresent)) {
+            page += kPage;
+            continue;
+        }
+        // The run of missing pages from here, within this area.
+        uint64_t limit = area->end < end ? area->end : end;
+        uint64_t run_end = page + kPage;
+        while (run_end < limit) {
+            uint64_t* entry = m_table.leaf(run_end);
+            if (entry && (*entry & pte::kPresent)) break;
+            run_end += kPage;
+        }
+        uint64_t count = (run_end - page) / kPage;
+        uint64_t flags = pte_flags_for(area->prot ? area->prot : kProtRead);
+        auto frames = alloc_zeroed_frames(count);
+        if (frames.is_error()) {
+            TRY(page_for(page, area->prot ? area->prot : kProtRead));  // fragmented: one page
+            page += kPage;
+            continue;
+        }
+        if (auto mapped = m_table.map_pages(page, frames.value(), count, flags); mapped.is_error()) {
+            free_frames(frames.value(), count);
+            return mapped.error();
+        }
+        page = run_end;
+    }
+    return {};
+}
+
 lib::ErrorOr AddressSpace::poke(uint64_t address, std::span<const std::byte> data) {
+    auto end = lib::checked_add(address, data.size());
+    if (!end || *end > arch::kUserEnd) return lib::Errno::Fault;
+    TRY(make_present(address, *end));
     size_t done = 0;
     while (done < data.size()) {
         uint64_t va = address + done;
-        const lib::vm::VmArea* area = m_areas.find(va);
-        if (!area) return lib::Errno::Fault;
-        uint64_t frame = TRY(page_for(lib::align_down(va, kPage), area->prot ? area->prot : kProtRead));
+        uint64_t frame = *m_table.leaf(lib::align_down(va, kPage)) & pte::kAddressMask;
         size_t offset = va % kPage;
         size_t chunk = kPage - offset < data.size() - done ? kPage - offset : data.size() - done;
         __builtin_memcpy(arch::phys_to_virt<std::byte>(frame) + offset, data.data() + done, chunk);

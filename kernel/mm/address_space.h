@@ -61,6 +61,10 @@ private:
 
     AddressSpace() : m_areas(m_nodes, {arch::kUserEnd}) {}
     lib::Result<uint64_t> page_for(uint64_t page, int prot);
+    // Makes every page of [start, end) present: runs of missing pages get contiguous zeroed
+    // frames mapped in one pass (loading touches hundreds of pages; one at a time costs a
+    // table walk and an allocator scan each). Fault when a page lies outside every area.
+    lib::ErrorOr make_present(uint64_t start, uint64_t end);
     void release_pages(uint64_t start, uint64_t end);
 
     PageTable m_table;

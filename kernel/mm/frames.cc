@@ -78,6 +78,14 @@ lib::Result<uint64_t> alloc_zeroed_frame() {
 
 lib::Result<uint64_t> alloc_frames(size_t count) { return g_frames.alloc_contiguous(count, 1); }
 
+lib::Result<uint64_t> alloc_zeroed_frames(size_t count) {
+    bool pristine = false;
+    uint64_t first = TRY(g_frames.alloc_contiguous(count, 1, &pristine));
+    if (!(pristine && g_ram_zeroed))
+        __builtin_memset(arch::phys_to_virt(first), 0, count * arch::kPageSize);
+    return first;
+}
+
 void free_frame(uint64_t phys) {
     if (g_frames.free(phys).is_error()) panic("frame {:#x} freed twice or never owned", phys);
 }

@@ -26,6 +26,8 @@ lib::Result<uint64_t> alloc_frame();
 // A frame filled with zeros (zeroed here unless it is pristine RAM known to be zero).
 lib::Result<uint64_t> alloc_zeroed_frame();
 lib::Result<uint64_t> alloc_frames(size_t count);
+// `count` contiguous frames filled with zeros.
+lib::Result<uint64_t> alloc_zeroed_frames(size_t count);
 void free_frame(uint64_t phys);
 void free_frames(uint64_t phys, size_t count);
 

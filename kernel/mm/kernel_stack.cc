@@ -17,13 +17,11 @@ uint64_t g_next = arch::kStackRegionBase;
 
 uint64_t allocate_kernel_stack() {
     uint64_t base = g_next + arch::kPageSize;  // leave the guard page unmapped
-    for (uint64_t i = 0; i < kKernelStackPages; ++i) {
-        auto frame = alloc_zeroed_frame();
-        if (frame.is_error()) panic("out of memory for a kernel stack");
-        auto mapped = kernel_page_table().map(base + i * arch::kPageSize, frame.value(),
-                                              pte::kWritable | pte::kNoExecute | pte::kGlobal);
-        if (mapped.is_error()) panic("out of memory for a kernel stack");
-    }
+    auto frames = alloc_zeroed_frames(kKernelStackPages);
+    if (frames.is_error()) panic("out of memory for a kernel stack");
+    auto mapped = kernel_page_table().map_pages(base, frames.value(), kKernelStackPages,
+                                                pte::kWritable | pte::kNoExecute | pte::kGlobal);
+    if (mapped.is_error()) panic("out of memory for a kernel stack");
     g_next = base + kKernelStackPages * arch::kPageSize;
     return g_next;
 }

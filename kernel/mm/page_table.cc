@@ -65,6 +65,23 @@ lib::ErrorOr PageTable::map(uint64_t va, uint64_t pa, uint64_t flags) {
     return {};
 }
 
+lib::ErrorOr PageTable::map_pages(uint64_t va, uint64_t pa, uint64_t count, uint64_t flags) {
+    uint64_t table_flags = pte::kPresent | pte::kWritable | (flags & pte::kUser);
+    bool active = is_active();
+    uint64_t done = 0;
+    while (done < count) {
+        uint64_t* entry = TRY(walk_create(va + done * arch::kPageSize, 0, table_flags));
+        int index = index_at(va + done * arch::kPageSize, 0);
+        do {
+            bool was_present = *entry & pte::kPresent;
+            *entry++ = (pa + done * arch::kPageSize) | flags | pte::kPresent;
+            if (was_present && active) flush_tlb_page(va + done * arch::kPageSize);
+            ++done;
+        } while (++index < 512 && done < count);
+    }
+    return {};
+}
+
 lib::ErrorOr PageTable::map_range(uint64_t va, uint64_t pa, uint64_t length, uint64_t flags,
                                   bool allow_1g) {
     uint64_t table_flags = pte::kPresent | pte::kWritable | (flags & pte::kUser);
@@ -194,8 +211,7 @@ lib::Result<uint64_t> map_mmio(uint64_t phys, uint64_t length) {
     if (span > arch::kMmioRegionBase + arch::kMmioRegionSize - next_va) return lib::Errno::NoMem;
     uint64_t flags =
         pte::kWritable | pte::kNoExecute | pte::kGlobal | pte::kCacheDisable | pte::kWriteThrough;
-    for (uint64_t offset = 0; offset < span; offset += arch::kPageSize)
-        TRY(g_kernel_table.map(next_va + offset, first + offset, flags));
+    TRY(g_kernel_table.map_pages(next_va, first, span / arch::kPageSize, flags));
     uint64_t va = next_va + (phys - first);
     next_va += span;
     return va;

@@ -38,6 +38,10 @@ public:
 
     // Maps one 4 KiB page. An existing mapping at va is replaced (its frame is not freed).
     lib::ErrorOr map(uint64_t va, uint64_t pa, uint64_t flags);
+    // Maps `count` 4 KiB pages from va to the frames from pa on, walking once per table.
+    // Existing entries are replaced (their frames are not freed; TLB entries are flushed when
+    // this table is active).
+    lib::ErrorOr map_pages(uint64_t va, uint64_t pa, uint64_t count, uint64_t flags);
     // Maps [va, va + length) to [pa, ...) with the largest pages alignment allows (for the
     // physmap and MMIO). `allow_1g` when the CPU has 1 GiB pages.
     lib::ErrorOr map_range(uint64_t va, uint64_t pa, uint64_t length, uint64_t flags,

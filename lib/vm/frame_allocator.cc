@@ -179,12 +179,12 @@ Result<uint64_t> FrameAllocator::alloc(bool* pristine) {
     return Errno::NoMem;  // unreachable while m_free and the bitmap agree
 }
 
-uint64_t FrameAllocator::first_used(uint64_t first, uint64_t end) const {
+uint64_t FrameAllocator::first_with(bool used, uint64_t first, uint64_t end) const {
     uint64_t bit = first - m_first_page, end_bit = end - m_first_page;
     while (bit < end_bit) {
         size_t word = size_t(bit / 64);
         prepare(word);
-        uint64_t bits = m_used[word] & ~((uint64_t(1) << (bit % 64)) - 1);
+        uint64_t bits = (used ? m_used[word] : ~m_used[word]) & ~((uint64_t(1) << (bit % 64)) - 1);
         if (bits != 0) {
             uint64_t found = uint64_t(word) * 64 + unsigned(__builtin_ctzll(bits));
             return found < end_bit ? found + m_first_page : end;
@@ -205,7 +205,7 @@ Result<uint64_t> FrameAllocator::alloc_contiguous(size_t count, size_t align_pag
     // Each miss restarts past the used page that broke the run, so the scan stays linear.
     while (candidate && *candidate <= m_end_page && count <= m_end_page - *candidate) {
         uint64_t first = *candidate, end = first + count;
-        uint64_t used = first_used(first, end);
+        uint64_t used = first_with(true, first, end);
         if (used == end) {
             bool clean = true;
             for_each_word(first, end, [&](size_t word, uint64_t mask) {
@@ -216,7 +216,11 @@ Result<uint64_t> FrameAllocator::alloc_contiguous(size_t count, size_t align_pag
             m_free -= count;
             return first << kPageShift;
         }
-        candidate = align_up(used + 1, align_pages);
+        // Skip the whole used stretch at once: stepping a page at a time over a reserved
+        // block (the kernel image, a boot module) rescanned it hundreds of times.
+        uint64_t next_free = first_with(false, used + 1, m_end_page);
+        if (next_free == m_end_page) break;
+        candidate = align_up(next_free, align_pages);
     }
     return Errno::NoMem;
 }

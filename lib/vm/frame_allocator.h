@@ -90,8 +90,8 @@ private:
     // Builds bitmap word `word` from the regions the first time anything looks at it. The
     // bitmaps are a cache of the regions (plus later changes), so this is logically const.
     void prepare(size_t word) const;
-    // Index of the first bit set in m_used within page numbers [first, end), or `end`.
-    uint64_t first_used(uint64_t first, uint64_t end) const;
+    // The first page number in [first, end) that is used (`used`) or free (!`used`), or `end`.
+    uint64_t first_with(bool used, uint64_t first, uint64_t end) const;
     // Applies fn(word_index, mask) to every word overlapping pages [first, end), prepared.
     template <typename Fn>
     void for_each_word(uint64_t first, uint64_t end, Fn&& fn) const;

@@ -42,15 +42,18 @@ void init_idt() {
     for (int v = 0; v < 256; ++v)
         set_gate(v, reinterpret_cast<uint64_t>(&trap_stub_spurious), 0, 0);
     for (int v = 0; v < 32; ++v) set_gate(v, trap_stub_table[v], 0, 0);
-    set_gate(kVectorDoubleFault, trap_stub_table[kVectorDoubleFault], 1, 0);
-    set_gate(kVectorNmi, trap_stub_table[kVectorNmi], 2, 0);
-    set_gate(kVectorMachineCheck, trap_stub_table[kVectorMachineCheck], 3, 0);
     // int3 and into from ring 3 must raise #BP/#OF, not #GP.
     set_gate(kVectorBreakpoint, trap_stub_table[kVectorBreakpoint], 0, 3);
     set_gate(kVectorOverflow, trap_stub_table[kVectorOverflow], 0, 3);
 
     IdtPointer idtr{sizeof(g_idt) - 1, reinterpret_cast<uint64_t>(g_idt)};
     asm volatile("lidt %0" ::"m"(idtr));
+}
+
+void use_ist_stacks() {
+    set_gate(kVectorDoubleFault, trap_stub_table[kVectorDoubleFault], 1, 0);
+    set_gate(kVectorNmi, trap_stub_table[kVectorNmi], 2, 0);
+    set_gate(kVectorMachineCheck, trap_stub_table[kVectorMachineCheck], 3, 0);
 }
 
 }  // namespace kernel::arch

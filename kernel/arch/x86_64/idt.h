@@ -26,7 +26,11 @@ enum Vector : int {
     kVectorControlProtection = 21,
 };
 
+// Every vector: exceptions to their stubs, the rest to the spurious stub. Early in boot,
+// before the TSS exists, so no gate uses an IST stack yet.
 void init_idt();
+// Moves double fault, NMI and machine check onto their IST stacks (after init_cpu_tables).
+void use_ist_stacks();
 const char* vector_name(int vector);
 
 }  // namespace kernel::arch
