@@ -8,7 +8,7 @@ namespace kernel::console {
 namespace {
 
 constexpr uint16_t kCom1 = 0x3f8;
-constexpr uint16_t kData = 0, kInterruptEnable = 1, kFifoControl = 2, kLineControl = 3,
+constexpr uint16_t kData = 0, kInterruptEnable = 1, kLineControl = 3,
                    kModemControl = 4, kLineStatus = 5;
 constexpr uint8_t kLineStatusDataReady = 0x01, kLineStatusTxEmpty = 0x20;
 
@@ -27,7 +27,9 @@ void init_serial() {
     arch::outb(kCom1 + kData, 0x01);         // 115200 baud
     arch::outb(kCom1 + kInterruptEnable, 0x00);
     arch::outb(kCom1 + kLineControl, 0x03);  // 8N1
-    arch::outb(kCom1 + kFifoControl, 0xc7);  // FIFO on, cleared, 14-byte threshold
+    // The FIFO control register is left alone: enabling or clearing the FIFO discards input
+    // already received (QEMU's UART holds the first byte of a piped stdin by now), and a
+    // polling console gains nothing from the FIFO.
     arch::outb(kCom1 + kModemControl, 0x03);  // DTR, RTS
 }
 

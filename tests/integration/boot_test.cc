@@ -50,6 +50,21 @@ TEST_P(Boot, GlibcHelloPrintsArgvAndEnvAndExitsSeven) {
     EXPECT_NE(r.out.find("PHX_TEST_ENV=from-phx"), std::string::npos) << r.out;
 }
 
+// Input that is already waiting when the VM starts must survive the kernel's UART setup
+// (which resets the receive FIFO) and reach the program.
+TEST_P(Boot, StdinReachesTheProgram) {
+    std::vector<std::string> args = {"run"};
+    for (auto& arg : phx_test::target_args(GetParam())) args.push_back(arg);
+    args.insert(args.end(), {guest("echo_stdin"), "--", "2"});
+    phx_test::PhxCall call;
+    call.args = args;
+    call.input = "first line\nsecond\n";
+    auto r = run_phx(call);
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("line 1: first line"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("line 2: second"), std::string::npos) << r.out;
+}
+
 TEST_P(Boot, MuslHelloPrintsArgvAndEnv) {
     auto r = run("hello_musl", {"-e", "PHX_TEST_ENV=musl", "--", "x"});
     EXPECT_EQ(r.status, 7) << r.out << r.err;

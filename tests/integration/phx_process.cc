@@ -74,19 +74,27 @@ Outcome run_phx(const PhxCall& call) {
     auto envp = pointers(env_strings);
 
     Outcome outcome;
-    int out_pipe[2], err_pipe[2];
+    int out_pipe[2], err_pipe[2], in_pipe[2] = {-1, -1};
     if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) return outcome;
+    // Small inputs fit the pipe's buffer: written whole before phx starts, then closed.
+    if (!call.input.empty()) {
+        if (pipe2(in_pipe, O_CLOEXEC) != 0) return outcome;
+        if (write(in_pipe[1], call.input.data(), call.input.size()) != ssize_t(call.input.size()))
+            return outcome;
+        close(in_pipe[1]);
+    }
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);  // phx and its QEMU in one group, so a timeout can kill both
-        int null_fd = open("/dev/null", O_RDONLY);
-        dup2(null_fd, 0);
+        int in_fd = in_pipe[0] >= 0 ? in_pipe[0] : open("/dev/null", O_RDONLY);
+        dup2(in_fd, 0);
         dup2(out_pipe[1], 1);
         dup2(err_pipe[1], 2);
         execve(argv[0], argv.data(), envp.data());
         _exit(127);
     }
     setpgid(pid, pid);  // also here: whichever of parent and child runs first wins the race
+    if (in_pipe[0] >= 0) close(in_pipe[0]);
     close(out_pipe[1]);
     close(err_pipe[1]);
 

@@ -14,13 +14,9 @@ constexpr uint8_t kMsrConnected = 0xb0;  // DCD, DSR, CTS
 }  // namespace
 
 void SerialInput::push(const char* data, size_t length) {
-    std::function<void()> listener;
-    {
-        std::lock_guard lock(m_lock);
-        for (size_t i = 0; i < length && m_queue.size() < kMaxQueued; ++i) m_queue.push_back(data[i]);
-        listener = m_listener;
-    }
-    if (listener) listener();
+    std::lock_guard lock(m_lock);
+    for (size_t i = 0; i < length && m_queue.size() < kMaxQueued; ++i) m_queue.push_back(data[i]);
+    if (m_listener) m_listener();
 }
 
 bool SerialInput::empty() {
@@ -36,27 +32,31 @@ bool SerialInput::pop(char& c) {
     return true;
 }
 
-void SerialInput::clear() {
-    std::lock_guard lock(m_lock);
-    m_queue.clear();
-}
-
 void SerialInput::set_listener(std::function<void()> listener) {
     std::lock_guard lock(m_lock);
     m_listener = std::move(listener);
 }
 
 Serial::Serial(Sink sink, SerialInput* input, IrqLine* irq)
-    : m_sink(std::move(sink)), m_input(input), m_irq(irq) {
-    if (m_input && m_irq)
-        m_input->set_listener([this] {
-            if (m_ier & kIerReceive) m_irq->set_level(true);
-        });
-}
+    : m_sink(std::move(sink)), m_input(input), m_irq(irq) {}
 
 Serial::~Serial() {
-    if (m_input) m_input->set_listener(nullptr);
+    disconnect_input();
     flush();
+}
+
+void Serial::connect_input() {
+    if (!m_input || !m_irq || m_connected) return;
+    m_input->set_listener([this] {
+        if (m_ier & kIerReceive) m_irq->set_level(true);
+    });
+    m_connected = true;
+}
+
+void Serial::disconnect_input() {
+    if (!m_connected) return;
+    m_input->set_listener(nullptr);
+    m_connected = false;
 }
 
 bool Serial::input_ready() { return m_input && !m_input->empty(); }
@@ -129,8 +129,10 @@ void Serial::write_register(uint16_t offset, uint8_t value) {
             m_ier = value & 0x0f;
             break;
         case kIir:  // FCR
+            // A receive-FIFO reset does not drop the host's queue: that is input phx's stdin
+            // already delivered (a pipe's contents, keys typed during a reboot), not bytes in
+            // a hardware FIFO, and the guest resets the FIFO as it boots.
             m_fifo = value & 1;
-            if ((value & 2) && m_input) m_input->clear();
             break;
         case kLcr:
             m_lcr = value;

@@ -22,8 +22,9 @@ public:
     void push(const char* data, size_t length);
     bool empty();
     bool pop(char& c);
-    void clear();
-    // Called (from the pushing thread) after input arrives; set per VM, cleared on teardown.
+    // Called (from the pushing thread, under the queue's lock) after input arrives; set while a
+    // VM runs. Once set_listener(nullptr) returns, the old listener is not running and never
+    // will be, so its owner may go away.
     void set_listener(std::function<void()> listener);
 
 private:
@@ -40,9 +41,13 @@ public:
     static constexpr uint32_t kIrq = 4;
     using Sink = std::function<void(const char* data, size_t length)>;
 
-    // input may be null (no stdin); irq may be null (polling only).
+    // input may be null (no stdin); irq may be null (polling only). Input raises the IRQ only
+    // between connect_input() and disconnect_input(): a VM built ahead of time (the standby)
+    // must not take the running VM's input.
     Serial(Sink sink, SerialInput* input, IrqLine* irq);
     ~Serial() override;
+    void connect_input();
+    void disconnect_input();
 
     void pio_read(uint16_t offset, std::span<std::byte> data) override;
     void pio_write(uint16_t offset, std::span<const std::byte> data) override;
@@ -67,6 +72,7 @@ private:
     uint8_t m_lcr = 0, m_mcr = 0, m_scr = 0, m_dll = 1, m_dlm = 0;
     bool m_fifo = false;
     bool m_thr_interrupt = false;  // THRE interrupt pending until IIR is read or THR written
+    bool m_connected = false;
 };
 
 }  // namespace vmm
