@@ -20,6 +20,8 @@ std::atomic<kvm_run*> g_active_run{nullptr};
 
 void set_active_run(kvm_run* run) { g_active_run.store(run); }
 
+void clear_active_run(kvm_run* run) { g_active_run.compare_exchange_strong(run, nullptr); }
+
 void kick_active_run() {
     if (kvm_run* run = g_active_run.load()) __atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 }
@@ -29,12 +31,15 @@ Expected<std::unique_ptr<Machine>> Machine::create(const BootInputs& inputs) {
     machine->m_vm = TRY(Vm::create(*inputs.kvm, inputs.shape));
     Vm& vm = *machine->m_vm;
 
-    machine->m_serial_irq = vm.irq_line(Serial::kIrq);
+    machine->m_ioapic = std::make_unique<IoApic>(vm);
+    machine->m_serial_irq = machine->m_ioapic->line(Serial::kIrq);
     machine->m_serial =
         std::make_unique<Serial>(inputs.console, inputs.input, machine->m_serial_irq.get());
     machine->m_exit = std::make_unique<ExitPort>(machine->m_stop);
     machine->m_i8042 = std::make_unique<I8042>(machine->m_stop);
     DeviceBus& bus = machine->m_bus;
+    bus.add_mmio(IoApic::kBase, IoApic::kSize, *machine->m_ioapic);
+    bus.set_eoi_listener(*machine->m_ioapic);
     bus.add_pio(Serial::kCom1Base, Serial::kPortCount, *machine->m_serial);
     bus.add_pio(StatusPort::kPort, 1, machine->m_status);
     bus.add_pio(ExitPort::kPort, 4, *machine->m_exit);
@@ -46,7 +51,7 @@ Expected<std::unique_ptr<Machine>> Machine::create(const BootInputs& inputs) {
         size_t index = machine->m_mmio_devices.size();
         uint64_t base = kVirtioMmioBase + index * lib::virtio::mmio::kWindowSize;
         uint32_t irq = kVirtioFirstIrq + uint32_t(index);
-        machine->m_irqs.push_back(vm.irq_line(irq));
+        machine->m_irqs.push_back(machine->m_ioapic->line(irq));
         machine->m_mmio_devices.push_back(std::make_unique<virtio::VirtioMmioTransport>(
             vm.memory(), std::move(device), *machine->m_irqs.back()));
         bus.add_mmio(base, lib::virtio::mmio::kWindowSize, *machine->m_mmio_devices.back());
@@ -68,13 +73,27 @@ Expected<std::unique_ptr<Machine>> Machine::create(const BootInputs& inputs) {
     return machine;
 }
 
+// May run on another thread than run() did (the supervisor retires VMs in the background).
 Machine::~Machine() {
-    if (m_vm) set_active_run(nullptr);
+    if (m_vm) clear_active_run(&m_vm->run_record());
 }
 
 Expected<StopRequest> Machine::run(const std::atomic<bool>& interrupted) {
     kvm_run& record = m_vm->run_record();
-    set_active_run(&record);
+    // While this VM runs it gets the stop signals' kicks and the console input; whatever way
+    // the loop ends, it gives both back and flushes its output.
+    struct Activation {
+        Machine& machine;
+        explicit Activation(Machine& m, kvm_run& run) : machine(m) {
+            set_active_run(&run);
+            machine.m_serial->connect_input();
+        }
+        ~Activation() {
+            set_active_run(nullptr);
+            machine.m_serial->disconnect_input();
+            machine.m_serial->flush();
+        }
+    } activation(*this, record);
     std::string error;
     GuestProfiler profiler = GuestProfiler::from_environment();
     profiler.start();
@@ -87,17 +106,11 @@ Expected<StopRequest> Machine::run(const std::atomic<bool>& interrupted) {
         }
         if (result < 0) {
             errno = -result;
-            set_active_run(nullptr);
             return system_error(ErrorKind::VmFailed, "KVM_RUN");
         }
-        if (handle_exit(record, m_vm->run_size(), m_bus, m_stop, error) == ExitResult::Failed) {
-            set_active_run(nullptr);
-            m_serial->flush();
+        if (handle_exit(record, m_vm->run_size(), m_bus, m_stop, error) == ExitResult::Failed)
             return vm_error(error);
-        }
     }
-    set_active_run(nullptr);
-    m_serial->flush();
     return m_stop;
 }
 

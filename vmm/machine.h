@@ -47,6 +47,7 @@ private:
     std::unique_ptr<Vm> m_vm;
     StopRequest m_stop;
     DeviceBus m_bus;
+    std::unique_ptr<IoApic> m_ioapic;
     std::unique_ptr<IrqLine> m_serial_irq;
     std::unique_ptr<Serial> m_serial;
     StatusPort m_status;
@@ -58,6 +59,8 @@ private:
 
 // The kvm_run of the machine currently running, for the signal handler's immediate exit.
 void set_active_run(kvm_run* run);
+// Clears it only if it is still `run` (a VM torn down in the background is not the active one).
+void clear_active_run(kvm_run* run);
 // Async-signal-safe: makes the running vCPU (if any) leave KVM_RUN.
 void kick_active_run();
 

@@ -71,6 +71,9 @@ ExitResult handle_exit(kvm_run& run, size_t run_size, DeviceBus& bus, StopReques
                      {reinterpret_cast<std::byte*>(run.mmio.data), len});
             return ExitResult::Continue;
         }
+        case KVM_EXIT_IOAPIC_EOI:
+            bus.end_of_interrupt(run.eoi.vector);
+            return ExitResult::Continue;
         case KVM_EXIT_SHUTDOWN:
             // A triple fault: the CPU resets, which for us means a fresh VM.
             if (stop.kind == StopKind::None) stop = {StopKind::Reset, 0, "triple fault"};

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "vmm/devices/ioapic.h"
 #include "vmm/devices/mmio_device.h"
 #include "vmm/devices/pio_device.h"
 
@@ -18,6 +19,11 @@ class DeviceBus {
 public:
     void add_pio(uint16_t base, uint16_t count, PioDevice& device);
     void add_mmio(uint64_t base, uint64_t size, MmioDevice& device);
+    // Who hears the local APIC's EOIs for level-triggered vectors (KVM_EXIT_IOAPIC_EOI).
+    void set_eoi_listener(IoApic& ioapic) { m_ioapic = &ioapic; }
+    void end_of_interrupt(uint8_t vector) {
+        if (m_ioapic) m_ioapic->end_of_interrupt(vector);
+    }
 
     // Unclaimed ports read as all ones and unclaimed MMIO as zeros; writes to them vanish.
     void pio(uint16_t port, bool write, std::span<std::byte> data);
@@ -36,6 +42,7 @@ private:
     };
     std::vector<PioRange> m_pio;
     std::vector<MmioRange> m_mmio;
+    IoApic* m_ioapic = nullptr;
 };
 
 enum class ExitResult : uint8_t {

@@ -21,6 +21,13 @@ struct MsrsHeader {
 };
 static_assert(sizeof(CpuidHeader) == 8 && sizeof(MsrsHeader) == 8);
 
+struct IrqRoutingHeader {
+    uint32_t nr;
+    uint32_t flags;
+};
+static_assert(sizeof(IrqRoutingHeader) == 8);
+
+inline constexpr unsigned long kSetGsiRouting = _IOW(KVMIO, 0x6a, IrqRoutingHeader);
 inline constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, CpuidHeader);
 inline constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, CpuidHeader);
 inline constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, MsrsHeader);
@@ -42,5 +49,6 @@ private:
 
 using CpuidList = VarStruct<CpuidHeader, kvm_cpuid_entry2>;
 using MsrList = VarStruct<MsrsHeader, kvm_msr_entry>;
+using IrqRouting = VarStruct<IrqRoutingHeader, kvm_irq_routing_entry>;
 
 }  // namespace vmm::abi

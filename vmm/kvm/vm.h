@@ -1,6 +1,7 @@
 // One KVM virtual machine with one vCPU: its guest RAM (fresh anonymous memory, so nothing
-// survives from an earlier boot), the in-kernel interrupt controllers, and the vCPU set up for
-// a PVH entry. Destroying it releases everything: fds, mappings, KVM objects.
+// survives from an earlier boot), KVM's split irqchip (the local APIC in KVM; the I/O APIC is
+// the VMM's, vmm/devices/ioapic.h, and reaches KVM through this VM as an MsiSink), and the
+// vCPU set up for a PVH entry. Destroying it releases everything: fds, mappings, KVM objects.
 #pragma once
 
 #include <linux/kvm.h>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "vmm/devices/ioapic.h"
 #include "vmm/devices/mmio_device.h"
 #include "vmm/error.h"
 #include "vmm/kvm/kvm.h"
@@ -24,10 +26,10 @@ struct VmShape {
     bool huge_pages = true;
 };
 
-class Vm {
+class Vm final : public MsiSink {
 public:
     static Expected<std::unique_ptr<Vm>> create(const Kvm& kvm, const VmShape& shape);
-    ~Vm();
+    ~Vm() override;
     Vm(const Vm&) = delete;
     Vm& operator=(const Vm&) = delete;
 
@@ -47,8 +49,11 @@ public:
     // The vCPU's registers (KVM_GET_REGS, KVM_GET_SREGS), for the sampling profiler.
     bool read_registers(kvm_regs& regs, kvm_sregs& sregs) const;
 
-    // An interrupt line into the in-kernel IOAPIC/PIC, for a device.
-    std::unique_ptr<IrqLine> irq_line(uint32_t irq);
+    // MsiSink: KVM_SIGNAL_MSI, and KVM_SET_GSI_ROUTING so that KVM exits on the EOIs of
+    // level-triggered pins' vectors (KVM_EXIT_IOAPIC_EOI).
+    void signal(const MsiMessage& message) override;
+    void set_routes(const std::array<MsiMessage, 24>& routes,
+                    const std::array<bool, 24>& present) override;
 
 private:
     Vm() = default;
