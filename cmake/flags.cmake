@@ -35,6 +35,14 @@ endfunction()
 set(PHX_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
     -fno-omit-frame-pointer)
 
+# What ships (the phx executable and the libraries in it) is built without sanitizers: ASan
+# alone adds about 20 ms to every `phx run` (measured: 20-30 ms against under 10 ms for a null
+# kernel's whole run), which is most of a reboot. Tests link the sanitized twins.
+function(phx_shipped_target target)
+  target_compile_options(${target} PRIVATE ${PHX_WARNINGS})
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR})
+endfunction()
+
 function(phx_host_target target)
   target_compile_options(${target} PRIVATE ${PHX_WARNINGS})
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR})
