@@ -10,7 +10,12 @@
 #include <csignal>
 #include <cstdio>
 #include <dirent.h>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <future>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "vmm/boot/kernel_image.h"
@@ -137,33 +142,73 @@ long count_entries(const char* path) {
     return count - (std::string(path) == "/proc/self/fd" ? 1 : 0);  // opendir's own fd
 }
 
-// Runs fn on a new thread that has the stop signals (and the profiler's) blocked, so they
-// always reach the vCPU thread, whose KVM_RUN they must interrupt.
-template <typename Fn>
-auto in_background(Fn fn) {
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGPROF);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    auto future = std::async(std::launch::async, std::move(fn));
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    return future;
-}
+// One thread for the pipeline's background work, started with the stop signals (and the
+// profiler's) blocked so that they always reach the vCPU thread, whose KVM_RUN they must
+// interrupt. Jobs run in order; one thread for the whole run keeps the thread count flat.
+class BackgroundWorker {
+public:
+    BackgroundWorker() {
+        sigset_t block, old;
+        sigemptyset(&block);
+        sigaddset(&block, SIGINT);
+        sigaddset(&block, SIGTERM);
+        sigaddset(&block, SIGPROF);
+        pthread_sigmask(SIG_BLOCK, &block, &old);
+        m_thread = std::thread([this] { work(); });
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    }
+    ~BackgroundWorker() {
+        {
+            std::lock_guard lock(m_lock);
+            m_stopping = true;
+        }
+        m_wake.notify_one();
+        m_thread.join();  // after the jobs already queued
+    }
+
+    template <typename Fn>
+    auto submit(Fn fn) {
+        std::packaged_task<decltype(fn())()> task(std::move(fn));
+        auto future = task.get_future();
+        {
+            std::lock_guard lock(m_lock);
+            m_jobs.emplace_back([task = std::make_shared<decltype(task)>(std::move(task))] { (*task)(); });
+        }
+        m_wake.notify_one();
+        return future;
+    }
+
+private:
+    void work() {
+        for (;;) {
+            std::function<void()> job;
+            {
+                std::unique_lock lock(m_lock);
+                m_wake.wait(lock, [this] { return m_stopping || !m_jobs.empty(); });
+                if (m_jobs.empty()) return;
+                job = std::move(m_jobs.front());
+                m_jobs.pop_front();
+            }
+            job();
+        }
+    }
+
+    std::mutex m_lock;
+    std::condition_variable m_wake;
+    std::deque<std::function<void()>> m_jobs;
+    bool m_stopping = false;
+    std::thread m_thread;
+};
 
 // VMs built ahead of need and torn down off the vCPU thread. While one VM runs, the next is
 // already built from scratch (fresh memory, kernel and boot data copied in, never run), so a
-// reset costs a swap instead of a build; and destroying a KVM VM here waits out an SRCU grace
-// period (10-20 ms measured), which the next boot must not wait for. At most one VM is being
-// built and one torn down at any time, so nothing piles up however fast the guest resets.
+// reset costs a swap instead of a build, and the old VM's teardown overlaps the next boot.
+// At most one VM is being built and one torn down at any time (the worker runs jobs in
+// order and take() waits for the standby), so nothing piles up however fast the guest resets.
 class MachinePipeline {
 public:
     MachinePipeline(const BootInputs& inputs, bool standby) : m_inputs(inputs), m_standby(standby) {}
-    ~MachinePipeline() {
-        if (m_next.valid()) m_next.wait();
-        if (m_retiring.valid()) m_retiring.wait();
-    }
+    ~MachinePipeline() { settle(); }
 
     // The next VM to run: the standby when there is one (waiting for it if it is still being
     // built), else one built now. From the first reboot on, starts building the one after: a
@@ -173,21 +218,23 @@ public:
         Expected<std::unique_ptr<Machine>> machine =
             m_next.valid() ? m_next.get() : Machine::create(m_inputs);
         if (m_standby && m_taken++ > 0)
-            m_next = in_background([inputs = m_inputs] { return Machine::create(inputs); });
+            m_next = m_worker.submit([inputs = m_inputs] { return Machine::create(inputs); });
         return machine;
     }
 
     void retire(std::unique_ptr<Machine> machine) {
-        if (m_retiring.valid()) m_retiring.wait();
-        m_retiring = in_background([old = std::move(machine)]() mutable { old.reset(); });
+        m_worker.submit([old = std::shared_ptr<Machine>(std::move(machine))]() mutable { old.reset(); });
     }
+
+    // Waits until the background work queued so far is done (for stable host statistics).
+    void settle() { m_worker.submit([] {}).wait(); }
 
 private:
     BootInputs m_inputs;
     bool m_standby;
     uint64_t m_taken = 0;
+    BackgroundWorker m_worker;
     std::future<Expected<std::unique_ptr<Machine>>> m_next;
-    std::future<void> m_retiring;
 };
 
 }  // namespace
@@ -236,6 +283,7 @@ Expected<RunOutcome> run_vm(const RunRequest& request) {
             std::string line = "reboot " + std::to_string(outcome.boots - 1) + ": new VM in " +
                                format_ms(ms_since(build_start));
             if (request.host_stats) {
+                pipeline.settle();  // the old VM gone and the standby built: comparable numbers
                 HostStats stats = host_stats();
                 line += " [host: " + std::to_string(stats.open_fds) + " fds, " +
                         std::to_string(stats.rss_kib) + " KiB RSS, " +
