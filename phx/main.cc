@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "phx/commands/image.h"
 #include "phx/commands/run.h"
 #include "phx/error.h"
 
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     int status = 0;
     phx::add_run_command(app, status);
+    phx::add_image_commands(app, status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -34,7 +34,7 @@ std::vector<std::byte> build_manifest(const Launch& launch) {
     for (const auto& entry : launch.env) add_text(writer, RecordType::Env, "-e " + entry, entry);
     for (const auto& flag : launch.debug_flags)
         add_text(writer, RecordType::DebugFlag, "-d " + flag, flag);
-    writer.add_bytes(RecordType::ProgramImage, launch.image);
+    if (!launch.image.empty()) writer.add_bytes(RecordType::ProgramImage, launch.image);
     auto bytes = writer.finish();
     // The kernel parses with the same code; a manifest it would refuse is phx's bug.
     if (lib::manifest::Manifest::parse(bytes).is_error())

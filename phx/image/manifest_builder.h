@@ -13,7 +13,7 @@ struct Launch {
     std::vector<std::string> args;         // argv[1..]
     std::vector<std::string> env;          // "KEY=VALUE", checked by check_env_entry()
     std::vector<std::string> debug_flags;  // OPS Debugflags names ("trace", "fault")
-    std::span<const std::byte> image;      // the program's ELF bytes
+    std::span<const std::byte> image;      // the program's ELF bytes; empty: it is in the image
 };
 
 // The manifest for `launch`. Throws PhxError(kExitUsage) when a text field holds a NUL byte

@@ -1,0 +1,136 @@
+// The image commands: gather the spec from flags (and, with -c, config.json), build, report.
+#include "phx/commands/image.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "phx/config/env_entry.h"
+#include "phx/error.h"
+#include "phx/image/image_builder.h"
+#include "phx/kernel_locator.h"
+
+namespace phx {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CreateOptions {
+    std::string program;
+    std::string config;
+    std::string name;
+    std::string output;
+    std::string kernel;
+    std::vector<std::string> args;
+    std::vector<std::string> env;
+};
+
+void make_directories(const std::string& path) {
+    std::error_code ec;
+    fs::create_directories(path, ec);
+    if (ec) throw PhxError(kExitUsage, "cannot create " + path + ": " + ec.message());
+}
+
+int create(const CreateOptions& options) {
+    if (options.program.empty()) throw PhxError(kExitUsage, "image create: no program (-a ELF)");
+    for (const auto& entry : options.env) check_env_entry(entry);
+    ImageSpec spec;
+    spec.program = options.program;
+    spec.kernel = locate_kernel(options.kernel);
+    spec.args = options.args;
+    spec.env = options.env;
+    spec.timestamp = image_timestamp();
+    std::string name = options.name.empty() ? fs::path(options.program).filename().string() : options.name;
+    std::string out = options.output;
+    if (out.empty()) {
+        out = image_store_path(name);
+        make_directories(fs::path(out).parent_path().string());
+    }
+    build_image(spec, out);
+    std::cout << out << '\n';
+    return 0;
+}
+
+int list() {
+    std::string dir = phx_home() + "/images";
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return 0;
+    std::vector<std::pair<std::string, uintmax_t>> images;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (entry.path().extension() != ".img" || !entry.is_regular_file()) continue;
+        images.emplace_back(entry.path().stem().string(), entry.file_size());
+    }
+    std::sort(images.begin(), images.end());
+    for (const auto& [name, size] : images)
+        std::cout << name << "\t" << (size + (1 << 20) - 1) / (1 << 20) << " MiB\n";
+    return 0;
+}
+
+int remove_image(const std::string& name) {
+    std::string path = image_store_path(name);
+    std::error_code ec;
+    if (!fs::remove(path, ec)) {
+        if (ec) throw PhxError(kExitUsage, "cannot delete " + path + ": " + ec.message());
+        throw PhxError(kExitUsage, "no image named '" + name + "' (see phx image list)");
+    }
+    return 0;
+}
+
+void add_create_flags(CLI::App* cmd, std::shared_ptr<CreateOptions> options, bool positional) {
+    if (positional)
+        cmd->add_option("program", options->program, "the Linux x86-64 ELF program")->type_name("ELF");
+    cmd->add_option("-a,--app", options->program, "the Linux x86-64 ELF program")->type_name("ELF");
+    cmd->add_option("-c,--config", options->config, "OPS-style config.json")->type_name("FILE");
+    cmd->add_option("-i,--imagename", options->name, "image name (default: the program's file name)")
+        ->type_name("NAME");
+    cmd->add_option("-o,--output", options->output, "write the image to FILE instead of the store")
+        ->type_name("FILE");
+    cmd->add_option("--kernel", options->kernel, "Phoenix kernel ELF (default: next to phx)")->type_name("PATH");
+    cmd->add_option("-e,--env", options->env, "environment variable KEY=VALUE (repeatable)")
+        ->type_name("KEY=VALUE")
+        ->allow_extra_args(false);
+    cmd->add_option("args", options->args, "arguments for the program (after --)")->type_name("ARG");
+}
+
+}  // namespace
+
+std::string phx_home() {
+    if (const char* home = std::getenv("PHX_HOME"); home && *home) return home;
+    if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.phx";
+    throw PhxError(kExitUsage, "neither PHX_HOME nor HOME is set: nowhere to keep images");
+}
+
+std::string image_store_path(const std::string& name) {
+    if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+        throw PhxError(kExitUsage, "image name '" + name + "' must be a plain file name");
+    return phx_home() + "/images/" + name + ".img";
+}
+
+void add_image_commands(CLI::App& app, int& status) {
+    CLI::App* image = app.add_subcommand("image", "Build, list and delete Phoenix disk images");
+    image->require_subcommand(1);
+
+    auto create_options = std::make_shared<CreateOptions>();
+    CLI::App* create_cmd = image->add_subcommand("create", "Build a bootable image of a program");
+    add_create_flags(create_cmd, create_options, false);
+    create_cmd->callback([create_options, &status] { status = create(*create_options); });
+
+    CLI::App* list_cmd = image->add_subcommand("list", "List the images in the store");
+    list_cmd->callback([&status] { status = list(); });
+
+    auto name = std::make_shared<std::string>();
+    CLI::App* delete_cmd = image->add_subcommand("delete", "Delete an image from the store");
+    delete_cmd->add_option("name", *name, "image name")->required();
+    delete_cmd->callback([name, &status] { status = remove_image(*name); });
+
+    auto build_options = std::make_shared<CreateOptions>();
+    CLI::App* build_cmd = app.add_subcommand("build", "Build a bootable image of a program (= image create)");
+    add_create_flags(build_cmd, build_options, true);
+    build_cmd->callback([build_options, &status] { status = create(*build_options); });
+}
+
+}  // namespace phx
