@@ -1,6 +1,9 @@
 // Program validation through lib/elf, with messages a user can act on.
 #include "phx/program_check.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -29,7 +32,17 @@ std::string describe_read_error(int error) {
 
 }  // namespace
 
-std::vector<std::byte> load_program(const std::string& path) {
+bool is_disk_image(const std::string& path) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    unsigned char mbr[512];
+    ssize_t n = pread(fd, mbr, sizeof(mbr), 0);
+    close(fd);
+    return n == 512 && mbr[510] == 0x55 && mbr[511] == 0xaa && mbr[446 + 4] == 0x83 &&
+           mbr[446 + 8] == 0x00 && mbr[446 + 9] == 0x08 && mbr[446 + 10] == 0 && mbr[446 + 11] == 0;
+}
+
+ProgramFile load_program(const std::string& path) {
     std::vector<std::byte> bytes;
     try {
         bytes = read_file(path);
@@ -39,13 +52,8 @@ std::vector<std::byte> load_program(const std::string& path) {
     auto parsed = lib::elf::ElfImage::parse(bytes);
     if (parsed.is_error())
         throw PhxError(kExitUsage, path + ": " + lib::elf::describe(parsed.error()));
-    if (parsed.value().is_dynamically_linked())
-        throw PhxError(kExitUsage, path +
-                                       ": dynamically linked programs are not supported yet; "
-                                       "link it statically (e.g. -static); it asks for the "
-                                       "interpreter " +
-                                       std::string(*parsed.value().interpreter()));
-    return bytes;
+    bool dynamic = parsed.value().is_dynamically_linked();
+    return {std::move(bytes), dynamic};
 }
 
 }  // namespace phx

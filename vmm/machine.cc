@@ -5,6 +5,7 @@
 #include "vmm/boot/pvh_boot.h"
 #include "vmm/profiler.h"
 #include "lib/virtio/mmio_regs.h"
+#include "vmm/virtio/blk.h"
 #include "vmm/virtio/mmio_transport.h"
 #include "vmm/virtio/rng.h"
 
@@ -61,13 +62,15 @@ Expected<std::unique_ptr<Machine>> Machine::create(const BootInputs& inputs) {
         devices += word;
     };
     add_virtio(std::make_unique<virtio::VirtioRng>(vm.memory()));
+    if (inputs.disk_fd >= 0)
+        add_virtio(std::make_unique<virtio::VirtioBlk>(vm.memory(), inputs.disk_fd, inputs.disk_bytes));
 
     BootPlan plan;
     // Guest RAM is a fresh anonymous mapping and nothing but the boot data (which the kernel
     // reserves) is written to it: the kernel may skip zeroing frames it never used.
     plan.cmdline = inputs.cmdline + " phx.ram=zeroed" + devices;
     if (!plan.cmdline.empty() && plan.cmdline[0] == ' ') plan.cmdline.erase(0, 1);
-    plan.modules.push_back(inputs.manifest);
+    if (!inputs.manifest.empty()) plan.modules.push_back(inputs.manifest);
     uint64_t start_info = TRY(write_pvh_boot(vm.memory(), *inputs.kernel, plan));
     TRY(vm.set_pvh_entry(inputs.kernel->entry(), uint32_t(start_info)));
     return machine;

@@ -27,6 +27,8 @@ struct BootInputs {
     VmShape shape;
     Serial::Sink console;
     SerialInput* input = nullptr;
+    int disk_fd = -1;  // the disk image (virtio-blk, read-only); -1 for none
+    uint64_t disk_bytes = 0;
 };
 
 class Machine {

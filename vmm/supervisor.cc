@@ -1,6 +1,8 @@
 #include "vmm/supervisor.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include <thread>
 
 #include "vmm/boot/kernel_image.h"
+#include "vmm/kvm/unique_fd.h"
 #include "vmm/machine.h"
 
 namespace vmm {
@@ -254,7 +257,18 @@ HostStats host_stats() {
 
 Expected<RunOutcome> run_vm(const RunRequest& request) {
     auto kvm = TRY(Kvm::open());
-    auto kernel = TRY(KernelImage::load(request.kernel_path));
+    auto kernel = request.kernel_bytes.empty()
+                      ? TRY(KernelImage::load(request.kernel_path))
+                      : TRY(KernelImage::parse(request.kernel_bytes, request.kernel_path));
+    UniqueFd disk;
+    uint64_t disk_bytes = 0;
+    if (!request.disk_path.empty()) {
+        disk.reset(open(request.disk_path.c_str(), O_RDONLY | O_CLOEXEC));
+        struct stat st;
+        if (!disk.valid() || fstat(disk.get(), &st) != 0)
+            return system_error(ErrorKind::Usage, "cannot open the disk image " + request.disk_path);
+        disk_bytes = uint64_t(st.st_size);
+    }
     SerialInput input;
     BootInputs inputs;
     inputs.kvm = kvm.get();
@@ -265,6 +279,8 @@ Expected<RunOutcome> run_vm(const RunRequest& request) {
     int console_fd = request.console_fd;
     inputs.console = [console_fd](const char* data, size_t length) { write_all(console_fd, data, length); };
     inputs.input = &input;
+    inputs.disk_fd = disk.valid() ? disk.get() : -1;
+    inputs.disk_bytes = disk_bytes;
     auto log = [&](const std::string& line) {
         if (request.log) request.log(line);
     };

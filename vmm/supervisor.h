@@ -16,7 +16,10 @@ namespace vmm {
 
 struct RunRequest {
     std::string kernel_path;
-    std::vector<std::byte> manifest;  // PVH module 0
+    std::vector<std::byte> manifest;  // PVH module 0; empty: none (the kernel reads the disk)
+    // The kernel ELF's bytes, used instead of kernel_path when not empty (from the image).
+    std::vector<std::byte> kernel_bytes;
+    std::string disk_path;            // a Phoenix disk image, attached read-only; "" for none
     std::string cmdline;              // extra kernel command-line words
     uint64_t memory_bytes = 1024ull << 20;
     bool huge_pages = true;

@@ -8,7 +8,11 @@
 #include "kernel/console/log.h"
 #include "kernel/console/serial.h"
 #include "kernel/debug/panic.h"
+#include "kernel/drivers/virtio/blk.h"
 #include "kernel/drivers/virtio/mmio.h"
+#include "kernel/fs/disk_cache.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/mm/heap.h"
 #include "kernel/drivers/virtio/rng.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/page_table.h"
@@ -53,6 +57,33 @@ void init_memory(const BootInfo& info) {
     klog("selftest: unknown test '{}', ignored", selftest->value);
 }
 
+// The root filesystem from the first virtio-blk disk, when there is one.
+void mount_disk() {
+    drivers::virtio::BlockDisk* disk = drivers::virtio::init_blk();
+    if (!disk) return;
+    static fs::DiskCache cache;
+    if (cache.init(*disk).is_error()) {
+        klog("root: no memory for the disk cache");
+        return;
+    }
+    (void)fs::mount_root(cache);
+}
+
+// The manifest: module 0 when the runner passed one, else /etc/phoenix/manifest on the disk.
+std::span<const std::byte> find_manifest(const BootInfo& info) {
+    constexpr std::string_view kManifestPath = "/etc/phoenix/manifest";
+    constexpr size_t kMaxManifest = 16u << 20;
+    if (info.module_count > 0) {
+        const BootModule& module = info.modules[0];
+        return {arch::phys_to_virt<const std::byte>(module.phys), module.size};
+    }
+    if (!fs::has_root()) panic("no manifest: no boot module and no disk (start the kernel through phx)");
+    std::byte* bytes = nullptr;
+    auto size = fs::read_whole_file(kManifestPath, &bytes, kMaxManifest);
+    if (size.is_error()) panic("cannot read {} from the disk: {}", kManifestPath, lib::errno_name(size.error()));
+    return {bytes, size.value()};
+}
+
 }  // namespace
 
 }  // namespace kernel::boot
@@ -73,14 +104,12 @@ extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
     drivers::virtio::discover_mmio_devices(boot::command_line(info), info.ram_ranges());
     random::EntropySource* entropy_devices[] = {drivers::virtio::init_rng()};
     random::init_random(entropy_devices);
+    boot::mount_disk();
     arch::init_syscalls();
 
     klog("Phoenix: {} MiB RAM, TSC {} MHz ({}), {}{}{}", mm::total_frame_count() / 256,
          time::tsc_hz() / 1000000, time::tsc_source_name(), arch::cpu().smep ? "SMEP " : "",
          arch::cpu().smap ? "SMAP " : "", arch::cpu().umip ? "UMIP" : "");
     boot::run_selftest(boot::command_line(info));
-    if (info.module_count == 0) panic("no manifest module: start the kernel through phx");
-    const boot::BootModule& manifest = info.modules[0];
-    proc::start_program({arch::phys_to_virt<const std::byte>(manifest.phys), manifest.size},
-                        boot::command_line(info));
+    proc::start_program(boot::find_manifest(info), boot::command_line(info));
 }

@@ -15,6 +15,8 @@ struct LinuxStat;
 
 namespace kernel::fs {
 
+class InodeFile;
+
 class File {
 public:
     virtual ~File() = default;
@@ -25,6 +27,12 @@ public:
     virtual lib::Result<int64_t> ioctl(uint32_t request, uint64_t argument);
     virtual lib::ErrorOr stat(sys::LinuxStat& out) = 0;
     virtual lib::Result<int64_t> seek(int64_t offset, int whence);
+    // pread/pwrite: ESPIPE unless the file is seekable.
+    virtual lib::Result<size_t> pread(std::span<char> buffer, uint64_t offset);
+    // A file opened from the VFS (regular file or directory), else nullptr: no RTTI here.
+    virtual InodeFile* as_inode_file() { return nullptr; }
+    // The O_* status flags (O_APPEND, O_NONBLOCK, the access mode) for F_GETFL.
+    virtual int status_flags() const { return 2; }  // O_RDWR
 
     void retain() { ++m_references; }
     // Drops one reference; deletes the description when it was the last.

@@ -8,6 +8,7 @@
 #include "kernel/mm/heap.h"
 #include "lib/base/checked.h"
 #include "kernel/proc/crash.h"
+#include "kernel/fs/vfs.h"
 
 namespace kernel::mm {
 
@@ -67,7 +68,7 @@ void AddressSpace::activate() { arch::write_cr3(m_table.root()); }
 
 void AddressSpace::release_pages(uint64_t start, uint64_t end) {
     m_table.for_each_present(start, end, [](uint64_t, uint64_t& entry) {
-        free_frame(entry & pte::kAddressMask);
+        if (!(entry & pte::kBorrowed)) free_frame(entry & pte::kAddressMask);
         entry = 0;
     });
 }
@@ -92,11 +93,27 @@ lib::ErrorOr AddressSpace::unmap(uint64_t start, uint64_t length) {
 
 lib::ErrorOr AddressSpace::protect(uint64_t start, uint64_t length, int prot) {
     uint64_t flags = pte_flags_for(prot);
+    bool out_of_memory = false;
     TRY(m_areas.protect(start, length, prot, [&](const lib::vm::VmChange& changed) {
         m_table.for_each_present(changed.start, changed.end, [&](uint64_t, uint64_t& entry) {
-            entry = (entry & pte::kAddressMask) | flags;
+            uint64_t frame = entry & pte::kAddressMask;
+            uint64_t keep = entry & pte::kBorrowed;
+            // A borrowed frame is never written through: made writable, the page gets its
+            // own copy first (copy-on-write, done now rather than at the first write).
+            if (keep && (prot & kProtWrite)) {
+                auto copy = alloc_frame();
+                if (copy.is_error()) {
+                    out_of_memory = true;
+                    return;
+                }
+                __builtin_memcpy(arch::phys_to_virt(copy.value()), arch::phys_to_virt(frame), kPage);
+                frame = copy.value();
+                keep = 0;
+            }
+            entry = frame | flags | keep;
         });
     }));
+    if (out_of_memory) return lib::Errno::NoMem;
     return {};
 }
 
@@ -172,6 +189,51 @@ lib::ErrorOr AddressSpace::make_present(uint64_t start, uint64_t end) {
     return {};
 }
 
+lib::ErrorOr AddressSpace::map_file_pages(uint64_t start, uint64_t length, fs::Inode& inode,
+                                          uint64_t file_page, bool copy) {
+    const lib::vm::VmArea* area = m_areas.find(start);
+    if (!area || start % kPage || length % kPage || area->end - start < length) return lib::Errno::Inval;
+    uint64_t pages = length / kPage;
+    uint64_t writable_flags = pte_flags_for(area->prot);
+    uint64_t shared_flags = pte_flags_for(area->prot & ~kProtWrite) | pte::kBorrowed;
+    bool borrowing = !copy && !(area->prot & kProtWrite);
+    auto cached = inode.cached_page(file_page);
+    for (uint64_t i = 0; i < pages;) {
+        if (borrowing && cached.has_value()) {
+            // A run of physically consecutive cache frames maps in one pass.
+            uint64_t run = 1;
+            lib::Result<uint64_t> next = lib::Errno::Inval;
+            while (i + run < pages) {
+                next = inode.cached_page(file_page + i + run);
+                if (next.is_error() || next.value() != cached.value() + run * kPage) break;
+                ++run;
+            }
+            TRY(m_table.map_pages(start + i * kPage, cached.value(), run, shared_flags));
+            i += run;
+            if (i < pages) cached = next;  // the page that broke the run, already looked up
+            continue;
+        }
+        uint64_t frame = TRY(alloc_frame());
+        auto* bytes = arch::phys_to_virt<std::byte>(frame);
+        if (cached.has_value()) {
+            __builtin_memcpy(bytes, arch::phys_to_virt(cached.value()), kPage);
+        } else {
+            __builtin_memset(bytes, 0, kPage);
+            auto got = inode.read((file_page + i) * kPage, {bytes, kPage});
+            if (got.is_error() && got.error() != lib::Errno::Inval) {
+                free_frame(frame);
+                return got.error();
+            }
+        }
+        if (auto mapped = m_table.map_pages(start + i * kPage, frame, 1, writable_flags); mapped.is_error()) {
+            free_frame(frame);
+            return mapped.error();
+        }
+        if (++i < pages) cached = inode.cached_page(file_page + i);
+    }
+    return {};
+}
+
 lib::ErrorOr AddressSpace::poke(uint64_t address, std::span<const std::byte> data) {
     auto end = lib::checked_add(address, data.size());
     if (!end || *end > arch::kUserEnd) return lib::Errno::Fault;
@@ -179,7 +241,14 @@ lib::ErrorOr AddressSpace::poke(uint64_t address, std::span<const std::byte> dat
     size_t done = 0;
     while (done < data.size()) {
         uint64_t va = address + done;
-        uint64_t frame = *m_table.leaf(lib::align_down(va, kPage)) & pte::kAddressMask;
+        uint64_t& entry = *m_table.leaf(lib::align_down(va, kPage));
+        if (entry & pte::kBorrowed) {  // never write into the page cache: copy first
+            uint64_t copy = TRY(alloc_frame());
+            __builtin_memcpy(arch::phys_to_virt(copy), arch::phys_to_virt(entry & pte::kAddressMask), kPage);
+            entry = copy | (entry & ~(pte::kAddressMask | pte::kBorrowed));
+            if (m_table.is_active()) flush_tlb_page(lib::align_down(va, kPage));
+        }
+        uint64_t frame = entry & pte::kAddressMask;
         size_t offset = va % kPage;
         size_t chunk = kPage - offset < data.size() - done ? kPage - offset : data.size() - done;
         __builtin_memcpy(arch::phys_to_virt<std::byte>(frame) + offset, data.data() + done, chunk);

@@ -11,6 +11,10 @@
 #include "lib/base/result.h"
 #include "lib/vm/vm_area.h"
 
+namespace kernel::fs {
+class Inode;
+}
+
 namespace kernel::mm {
 
 using lib::vm::kProtExec;
@@ -44,6 +48,12 @@ public:
 
     // Writes into the program's memory regardless of its protection (loading, initial stack).
     lib::ErrorOr poke(uint64_t address, std::span<const std::byte> data);
+    // Fills [start, start + length) (page aligned, inside one area) with the file's pages from
+    // page `file_page` on: borrowed page-cache frames, read-only, when `copy` is false (and
+    // the file's pages allow it); private copies otherwise. Pages past EOF read as zeros.
+    // Copies are made writable only if the area's protection says so.
+    lib::ErrorOr map_file_pages(uint64_t start, uint64_t length, fs::Inode& inode, uint64_t file_page,
+                                bool copy);
 
     void set_mmap_range(uint64_t bottom, uint64_t top) {
         m_mmap_bottom = bottom;

@@ -201,20 +201,33 @@ void init_kernel_page_table() {
     arch::write_cr3(table.root());
 }
 
+namespace {
+
+uint64_t g_next_window = arch::kMmioRegionBase;  // boot-time only, FIXME(#5): a lock
+
+}  // namespace
+
+lib::Result<uint64_t> reserve_kernel_window(uint64_t pages) {
+    uint64_t span = pages * arch::kPageSize;
+    if (pages == 0 || pages > arch::kMmioRegionSize / arch::kPageSize ||
+        span > arch::kMmioRegionBase + arch::kMmioRegionSize - g_next_window)
+        return lib::Errno::NoMem;
+    uint64_t va = g_next_window;
+    g_next_window += span + arch::kPageSize;  // an unmapped guard page after each window
+    return va;
+}
+
 lib::Result<uint64_t> map_mmio(uint64_t phys, uint64_t length) {
-    static uint64_t next_va = arch::kMmioRegionBase;  // boot-time only, FIXME(#5): a lock
     uint64_t first = lib::align_down(phys, arch::kPageSize);
     auto end = lib::checked_add(phys, length);
     auto last = end ? lib::align_up(*end, arch::kPageSize) : std::nullopt;
     if (length == 0 || !last) return lib::Errno::Inval;
-    uint64_t span = *last - first;
-    if (span > arch::kMmioRegionBase + arch::kMmioRegionSize - next_va) return lib::Errno::NoMem;
+    uint64_t pages = (*last - first) / arch::kPageSize;
+    uint64_t va = TRY(reserve_kernel_window(pages));
     uint64_t flags =
         pte::kWritable | pte::kNoExecute | pte::kGlobal | pte::kCacheDisable | pte::kWriteThrough;
-    TRY(g_kernel_table.map_pages(next_va, first, span / arch::kPageSize, flags));
-    uint64_t va = next_va + (phys - first);
-    next_va += span;
-    return va;
+    TRY(g_kernel_table.map_pages(va, first, pages, flags));
+    return va + (phys - first);
 }
 
 }  // namespace kernel::mm

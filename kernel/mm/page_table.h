@@ -15,6 +15,9 @@ inline constexpr uint64_t kUser = 1ull << 2;
 inline constexpr uint64_t kWriteThrough = 1ull << 3;  // PWT
 inline constexpr uint64_t kCacheDisable = 1ull << 4;  // PCD; with PWT: PAT entry 3, uncached
 inline constexpr uint64_t kAccessed = 1ull << 5;
+// Software bit (ignored by the CPU): the frame is borrowed (the page cache's, or the shared
+// zero page), not the address space's: never freed by it, copied before it is written.
+inline constexpr uint64_t kBorrowed = 1ull << 9;
 inline constexpr uint64_t kDirty = 1ull << 6;
 inline constexpr uint64_t kHuge = 1ull << 7;
 inline constexpr uint64_t kGlobal = 1ull << 8;
@@ -74,6 +77,9 @@ void init_kernel_page_table();
 // into the kernel's MMIO region; returns the virtual address of `phys` (which need not be
 // page aligned). Mappings are permanent. NoMem when the region or the frames run out.
 lib::Result<uint64_t> map_mmio(uint64_t phys, uint64_t length);
+// `pages` pages of kernel virtual address space in the same region (followed by an unmapped
+// guard page), for the caller to map: read-only views of page-cache pages, for instance.
+lib::Result<uint64_t> reserve_kernel_window(uint64_t pages);
 
 // Implementation detail of for_each_present.
 uint64_t* next_present_leaf(uint64_t root, uint64_t& va, uint64_t end);

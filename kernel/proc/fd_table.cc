@@ -13,20 +13,23 @@ lib::Result<fs::File*> FdTable::get(int fd) const {
     return m_files[fd];
 }
 
-lib::Result<int> FdTable::install(fs::File* file) {
-    for (int fd = 0; fd < kMaxFds; ++fd) {
+lib::Result<int> FdTable::install(fs::File* file, int lowest, bool cloexec) {
+    if (lowest < 0) return lib::Errno::Inval;
+    for (int fd = lowest; fd < kMaxFds; ++fd) {
         if (!m_files[fd]) {
             m_files[fd] = file;
+            m_cloexec[fd] = cloexec;
             return fd;
         }
     }
     return lib::Errno::MFile;
 }
 
-lib::ErrorOr FdTable::install_at(int fd, fs::File* file) {
+lib::ErrorOr FdTable::install_at(int fd, fs::File* file, bool cloexec) {
     if (fd < 0 || fd >= kMaxFds) return lib::Errno::BadF;
     if (m_files[fd]) m_files[fd]->release();
     m_files[fd] = file;
+    m_cloexec[fd] = cloexec;
     return {};
 }
 
@@ -34,6 +37,7 @@ lib::ErrorOr FdTable::close(int fd) {
     if (fd < 0 || fd >= kMaxFds || !m_files[fd]) return lib::Errno::BadF;
     m_files[fd]->release();
     m_files[fd] = nullptr;
+    m_cloexec[fd] = false;
     return {};
 }
 

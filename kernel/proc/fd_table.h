@@ -15,13 +15,20 @@ public:
     ~FdTable();
     // The description behind fd, or EBADF. Borrowed: valid until the fd is closed.
     lib::Result<fs::File*> get(int fd) const;
-    // Installs file at the lowest free descriptor (takes over the caller's reference).
-    lib::Result<int> install(fs::File* file);
-    lib::ErrorOr install_at(int fd, fs::File* file);
+    // Installs file at the lowest free descriptor at or above `lowest` (takes over the
+    // caller's reference). EMFILE when none is free.
+    lib::Result<int> install(fs::File* file, int lowest = 0, bool cloexec = false);
+    lib::ErrorOr install_at(int fd, fs::File* file, bool cloexec = false);
     lib::ErrorOr close(int fd);
+    // FD_CLOEXEC (kept and reported; there is no exec to honour it).
+    bool cloexec(int fd) const { return fd >= 0 && fd < kMaxFds && m_cloexec[fd]; }
+    void set_cloexec(int fd, bool value) {
+        if (fd >= 0 && fd < kMaxFds) m_cloexec[fd] = value;
+    }
 
 private:
     fs::File* m_files[kMaxFds] = {};
+    bool m_cloexec[kMaxFds] = {};
 };
 
 }  // namespace kernel::proc

@@ -7,6 +7,8 @@
 #include "kernel/console/log.h"
 #include "kernel/debug/panic.h"
 #include "kernel/fs/console_file.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/mm/page_table.h"
 #include "kernel/mm/heap.h"
 #include "kernel/proc/process.h"
 #include "kernel/random/random.h"
@@ -47,22 +49,65 @@ uint64_t random_pages(uint64_t low, uint64_t pages) {
     return low + random::uniform(pages) * kPage;
 }
 
-// Maps every PT_LOAD at bias and copies its file bytes. Returns the end of the highest segment.
+// An executable's bytes: the manifest's copy, or a file of the root filesystem seen through
+// a read-only kernel window onto its page-cache pages (no copy).
+struct Executable {
+    std::span<const std::byte> bytes;
+    fs::Inode* inode = nullptr;  // borrowed; set when the bytes are a view of it
+};
+
+// A read-only, contiguous kernel view of a file's pages, for parsing the ELF in place.
+lib::Result<std::span<const std::byte>> view_file(fs::Inode& inode) {
+    uint64_t size = inode.size();
+    if (size == 0) return lib::Errno::NoExec;
+    uint64_t pages = (size + kPage - 1) / kPage;
+    uint64_t va = TRY(mm::reserve_kernel_window(pages));
+    for (uint64_t i = 0; i < pages;) {
+        uint64_t frame = TRY(inode.cached_page(i));
+        uint64_t run = 1;
+        while (i + run < pages) {
+            auto next = inode.cached_page(i + run);
+            if (next.is_error() || next.value() != frame + run * kPage) break;
+            ++run;
+        }
+        TRY(mm::kernel_page_table().map_pages(va + i * kPage, frame, run, mm::pte::kNoExecute | mm::pte::kGlobal));
+        i += run;
+    }
+    return std::span<const std::byte>(reinterpret_cast<const std::byte*>(va), size_t(size));
+}
+
+// Maps every PT_LOAD at bias. From a file, whole pages of file data are the page cache's own
+// frames (read-only segments) or copies of them (writable ones); the partial last page and
+// everything from the manifest are copied in. Returns the end of the highest segment.
 lib::Result<uint64_t> map_segments(mm::AddressSpace& space, const lib::elf::ElfImage& elf,
-                                   std::span<const std::byte> file, uint64_t bias) {
+                                   const Executable& exe, uint64_t bias) {
     uint64_t highest = 0;
     for (const lib::elf::Elf64_Phdr ph : elf.program_headers()) {
         if (ph.p_type != lib::elf::PT_LOAD || ph.p_memsz == 0) continue;
         uint64_t start = lib::align_down(ph.p_vaddr + bias, kPage);
         uint64_t end = *lib::align_up(ph.p_vaddr + bias + ph.p_memsz, kPage);
+        int prot = prot_for(ph.p_flags);
         // Segments sharing a page (old linkers) keep the union of their permissions.
         if (start < highest) {
-            TRY(space.protect(start, kPage, prot_for(ph.p_flags) | mm::kProtRead));
+            TRY(space.protect(start, kPage, prot | mm::kProtRead));
             start = highest;
         }
-        if (end > start)
-            TRY(space.map_fixed(start, end - start, prot_for(ph.p_flags), lib::vm::VmKind::Program));
-        TRY(space.poke(ph.p_vaddr + bias, file.subspan(ph.p_offset, ph.p_filesz)));
+        if (end > start) TRY(space.map_fixed(start, end - start, prot, lib::vm::VmKind::Program));
+        uint64_t file_end = ph.p_vaddr + bias + ph.p_filesz;
+        uint64_t copy_from = ph.p_vaddr + bias;  // what is left for poke to copy
+        if (exe.inode && ph.p_offset % kPage == ph.p_vaddr % kPage && file_end > start) {
+            uint64_t whole_end = lib::align_down(file_end, kPage);
+            if (whole_end > start) {
+                uint64_t first_page = (ph.p_offset + (start - (ph.p_vaddr + bias))) / kPage;
+                TRY(space.map_file_pages(start, whole_end - start, *exe.inode, first_page,
+                                         (prot & mm::kProtWrite) != 0));
+                copy_from = whole_end;
+            }
+        }
+        if (file_end > copy_from) {
+            uint64_t skip = copy_from - (ph.p_vaddr + bias);
+            TRY(space.poke(copy_from, exe.bytes.subspan(ph.p_offset + skip, ph.p_filesz - skip)));
+        }
         if (end > highest) highest = end;
     }
     return highest;
@@ -104,7 +149,8 @@ void open_console(Process& process) {
 
 // The initial stack: argv (program path, then the manifest's Args), envp, auxv.
 lib::Result<uint64_t> build_stack(mm::AddressSpace& space, const Manifest& manifest,
-                                  const lib::elf::ElfImage& elf, const Layout& layout) {
+                                  const lib::elf::ElfImage& elf, const Layout& layout,
+                                  uint64_t interp_base) {
     static std::string_view argv[kMaxArgs];
     static std::string_view envp[kMaxArgs];
     size_t argc = 0, envc = 0;
@@ -125,7 +171,7 @@ lib::Result<uint64_t> build_stack(mm::AddressSpace& space, const Manifest& manif
         {lib::elf::AT_PHENT, elf.phentsize()},
         {lib::elf::AT_PHNUM, elf.phnum()},
         {lib::elf::AT_PAGESZ, kPage},
-        {lib::elf::AT_BASE, 0},
+        {lib::elf::AT_BASE, interp_base},
         {lib::elf::AT_FLAGS, 0},
         {lib::elf::AT_ENTRY, elf.entry() + layout.bias},
         {lib::elf::AT_UID, 0},
@@ -161,6 +207,22 @@ lib::Result<uint64_t> build_stack(mm::AddressSpace& space, const Manifest& manif
     return sp.value();
 }
 
+// Opens `path` in the root filesystem as an executable: a regular file, viewed in place.
+Executable open_executable(std::string_view program, std::string_view path) {
+    auto inode = fs::resolve(path, nullptr);
+    if (inode.is_error()) refuse(program, lib::errno_name(inode.error()));
+    if (!inode.value()->is_regular()) refuse(program, "not a regular file (EACCES)");
+    auto view = view_file(*inode.value());
+    if (view.is_error()) refuse(program, lib::errno_name(view.error()));
+    return {view.value(), inode.value()};  // the reference is kept for good: the program lives on it
+}
+
+lib::elf::ElfImage parse_elf(std::string_view program, std::span<const std::byte> bytes) {
+    auto elf = lib::elf::ElfImage::parse(bytes);
+    if (elf.is_error()) refuse(program, lib::elf::describe(elf.error()));
+    return elf.value();
+}
+
 }  // namespace
 
 void start_program(std::span<const std::byte> manifest_bytes, std::string_view) {
@@ -168,14 +230,21 @@ void start_program(std::span<const std::byte> manifest_bytes, std::string_view) 
     if (parsed.is_error()) panic("the boot manifest is malformed");
     const Manifest& manifest = parsed.value();
     std::string_view program = manifest.program();
-    std::span<const std::byte> file = manifest.program_image();
-    if (file.empty()) refuse(program, "the manifest carries no program image");
-
-    auto elf_or = lib::elf::ElfImage::parse(file);
-    if (elf_or.is_error()) refuse(program, lib::elf::describe(elf_or.error()));
-    const lib::elf::ElfImage& elf = elf_or.value();
-    if (elf.is_dynamically_linked())
-        refuse(program, "dynamically linked programs are not supported yet");
+    Executable exe{manifest.program_image(), nullptr};
+    if (exe.bytes.empty()) {
+        if (!fs::has_root()) refuse(program, "the manifest carries no program image and there is no disk");
+        exe = open_executable(program, program);
+    }
+    lib::elf::ElfImage elf = parse_elf(program, exe.bytes);
+    Executable interp{};
+    std::optional<lib::elf::ElfImage> interp_elf;
+    if (elf.is_dynamically_linked()) {
+        if (!exe.inode) refuse(program, "dynamically linked programs need a disk image (phx image create)");
+        interp = open_executable(program, *elf.interpreter());
+        interp_elf = parse_elf(program, interp.bytes);
+        if (!interp_elf->is_pie() || interp_elf->is_dynamically_linked())
+            refuse(program, "its interpreter is not a static position-independent ELF");
+    }
 
     auto space_or = mm::AddressSpace::create();
     if (space_or.is_error()) panic("out of memory creating the address space");
@@ -188,22 +257,34 @@ void start_program(std::span<const std::byte> manifest_bytes, std::string_view) 
     space->activate();
 
     Layout layout = choose_layout(elf);
-    auto highest = map_segments(*space, elf, file, layout.bias);
+    auto highest = map_segments(*space, elf, exe, layout.bias);
     if (highest.is_error()) refuse(program, lib::errno_name(highest.error()));
+    uint64_t entry = elf.entry() + layout.bias;
+    uint64_t interp_base = 0;
+    if (interp_elf) {
+        // The interpreter goes at the top of the (randomized) mmap area, as Linux puts it.
+        uint64_t size = interp_elf->load_bounds().size();
+        interp_base = lib::align_down(layout.mmap_top - size, kPage);
+        uint64_t bias = interp_base - interp_elf->load_bounds().start;
+        auto mapped = map_segments(*space, *interp_elf, interp, bias);
+        if (mapped.is_error()) refuse(program, lib::errno_name(mapped.error()));
+        entry = interp_elf->entry() + bias;
+        layout.mmap_top = interp_base - kPage;
+    }
     // FIXME(#7): randomize the brk start too (13 bits, like Linux).
     process->init_brk(highest.value());
     space->set_mmap_range(0x10000, layout.mmap_top);
     auto stacked = space->map_fixed(layout.stack_top - kStackSize, kStackSize,
                                     mm::kProtRead | mm::kProtWrite, lib::vm::VmKind::Stack);
     if (stacked.is_error()) refuse(program, "no memory for the stack");
-    auto sp = build_stack(*space, manifest, elf, layout);
+    auto sp = build_stack(*space, manifest, elf, layout, interp_base);
     if (sp.is_error()) refuse(program, "arguments and environment do not fit the stack (E2BIG)");
 
     if (process->debug().trace_syscalls)
-        klog("starting {} at {:#x}, stack {:#x}", program, elf.entry() + layout.bias, sp.value());
+        klog("starting {} at {:#x}, stack {:#x}", program, entry, sp.value());
     static arch::TrapFrame frame;
     frame = {};
-    frame.rip = elf.entry() + layout.bias;
+    frame.rip = entry;
     frame.rsp = sp.value();
     frame.rflags = 0x202;  // IF
     frame.cs = arch::kUserCs;

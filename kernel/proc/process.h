@@ -8,6 +8,10 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/proc/fd_table.h"
 
+namespace kernel::fs {
+class Inode;
+}
+
 namespace kernel::proc {
 
 // Debug flags from the manifest, named after OPS's Debugflags.
@@ -38,6 +42,14 @@ public:
     uint64_t clear_child_tid = 0;
     uint64_t robust_list_head = 0;
 
+    // The working directory: its inode (nullptr until the root is mounted: then "/") and
+    // its absolute, normalized path for getcwd.
+    fs::Inode* cwd() const { return m_cwd; }
+    std::string_view cwd_path() const { return {m_cwd_path, m_cwd_length}; }
+    // Takes over a reference to `inode`; `path` is absolute and normalized.
+    void set_cwd(fs::Inode* inode, std::string_view path);
+    uint32_t umask = 022;
+
 private:
     mm::AddressSpace* m_space;
     FdTable m_fds;
@@ -46,6 +58,9 @@ private:
     DebugSettings m_debug;
     uint64_t m_brk_start = 0;
     uint64_t m_brk = 0;
+    fs::Inode* m_cwd = nullptr;
+    char m_cwd_path[4096] = "/";
+    size_t m_cwd_length = 1;
 };
 
 // The running program. Only valid once start_program() has created it.

@@ -104,15 +104,84 @@ SyscallResult sys_fstat(int fd, UserOut<LinuxStat> out) {
     return 0;
 }
 
-SyscallResult sys_newfstatat(int dirfd, UserIn<char> path, UserOut<LinuxStat> out, int flags) {
-    char first;
-    TRY(mm::copy_from_user(first, path));
-    if (first == '\0') {
-        if (!(flags & kAtEmptyPath)) return lib::Errno::NoEnt;
-        return sys_fstat(dirfd, out);
+SyscallResult sys_pread64(int fd, UserOut<char> buffer, uint64_t count, int64_t offset) {
+    fs::File* file = TRY(proc::current().fds().get(fd));
+    if (offset < 0) return lib::Errno::Inval;
+    char bounce[kBounceSize];
+    if (count > kBounceSize) count = kBounceSize;  // a short read is always allowed
+    if (!mm::user_range_ok(buffer.address(), count)) return lib::Errno::Fault;
+    size_t got = TRY(file->pread({bounce, count}, uint64_t(offset)));
+    TRY(mm::copy_to_user_bytes(buffer.address(), bounce, got));
+    return int64_t(got);
+}
+
+namespace {
+
+constexpr int kFDupfd = 0, kFGetfd = 1, kFSetfd = 2, kFGetfl = 3, kFSetfl = 4, kFGetlk = 5,
+              kFSetlk = 6, kFSetlkw = 7, kFDupfdCloexec = 1030, kFdCloexec = 1, kOCloexecFlag = 02000000;
+constexpr int16_t kFUnlck = 2;
+
+SyscallResult duplicate(int fd, int lowest, bool cloexec) {
+    fs::File* file = TRY(proc::current().fds().get(fd));
+    file->retain();
+    auto installed = proc::current().fds().install(file, lowest, cloexec);
+    if (installed.is_error()) {
+        file->release();
+        return installed.error();
     }
-    // FIXME(#4): path lookup once the VFS exists; there are no files yet.
-    return lib::Errno::NoEnt;
+    return installed.value();
+}
+
+}  // namespace
+
+SyscallResult sys_dup(int fd) { return duplicate(fd, 0, false); }
+
+SyscallResult sys_dup3(int fd, int target, int flags) {
+    if (flags & ~kOCloexecFlag) return lib::Errno::Inval;
+    if (fd == target) return lib::Errno::Inval;
+    fs::File* file = TRY(proc::current().fds().get(fd));
+    if (target < 0 || target >= proc::FdTable::kMaxFds) return lib::Errno::BadF;
+    file->retain();
+    TRY(proc::current().fds().install_at(target, file, flags & kOCloexecFlag));
+    return target;
+}
+
+SyscallResult sys_dup2(int fd, int target) {
+    if (fd == target) {
+        TRY(proc::current().fds().get(fd));
+        return target;
+    }
+    return sys_dup3(fd, target, 0);
+}
+
+SyscallResult sys_fcntl(int fd, int command, uint64_t argument) {
+    auto& fds = proc::current().fds();
+    fs::File* file = TRY(fds.get(fd));
+    switch (command) {
+        case kFDupfd:
+        case kFDupfdCloexec:
+            if (int64_t(argument) < 0 || argument >= uint64_t(proc::FdTable::kMaxFds)) return lib::Errno::Inval;
+            return duplicate(fd, int(argument), command == kFDupfdCloexec);
+        case kFGetfd:
+            return fds.cloexec(fd) ? kFdCloexec : 0;
+        case kFSetfd:
+            fds.set_cloexec(fd, argument & kFdCloexec);
+            return 0;
+        case kFGetfl:
+            return file->status_flags();
+        case kFSetfl:
+            return 0;  // FIXME(#5): O_NONBLOCK and O_APPEND once files can block or append
+        case kFGetlk: {
+            // One process: no lock can conflict with the caller's. l_type = F_UNLCK.
+            TRY(mm::copy_to_user_bytes(argument, &kFUnlck, sizeof(kFUnlck)));
+            return 0;
+        }
+        case kFSetlk:
+        case kFSetlkw:
+            return 0;  // one process: every lock is granted at once
+        default:
+            return lib::Errno::Inval;
+    }
 }
 
 }  // namespace kernel::sys

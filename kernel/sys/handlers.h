@@ -13,7 +13,7 @@ namespace kernel::sys {
 using mm::UserIn;
 using mm::UserOut;
 
-// fd.cc: file descriptors (the console until the VFS lands).
+// fd.cc: file descriptors.
 SyscallResult sys_read(int fd, UserOut<char> buffer, uint64_t count);
 SyscallResult sys_write(int fd, UserIn<char> buffer, uint64_t count);
 SyscallResult sys_readv(int fd, UserIn<IoVec> iov, int count);
@@ -23,8 +23,13 @@ SyscallResult sys_lseek(int fd, int64_t offset, int whence);
 SyscallResult sys_ioctl(int fd, uint32_t request, uint64_t argument);
 SyscallResult sys_fstat(int fd, UserOut<LinuxStat> out);
 SyscallResult sys_newfstatat(int dirfd, UserIn<char> path, UserOut<LinuxStat> out, int flags);
+SyscallResult sys_pread64(int fd, UserOut<char> buffer, uint64_t count, int64_t offset);
+SyscallResult sys_dup(int fd);
+SyscallResult sys_dup2(int fd, int target);
+SyscallResult sys_dup3(int fd, int target, int flags);
+SyscallResult sys_fcntl(int fd, int command, uint64_t argument);
 
-// fs.cc: paths (no filesystem until disk images land).
+// fs.cc: paths and directories over the VFS.
 SyscallResult sys_open(UserIn<char> path, int flags, uint32_t mode);
 SyscallResult sys_openat(int dirfd, UserIn<char> path, int flags, uint32_t mode);
 SyscallResult sys_access(UserIn<char> path, int mode);
@@ -33,6 +38,13 @@ SyscallResult sys_faccessat2(int dirfd, UserIn<char> path, int mode, int flags);
 SyscallResult sys_getcwd(UserOut<char> buffer, uint64_t size);
 SyscallResult sys_readlink(UserIn<char> path, UserOut<char> buffer, uint64_t size);
 SyscallResult sys_readlinkat(int dirfd, UserIn<char> path, UserOut<char> buffer, uint64_t size);
+SyscallResult sys_stat(UserIn<char> path, UserOut<LinuxStat> out);
+SyscallResult sys_lstat(UserIn<char> path, UserOut<LinuxStat> out);
+SyscallResult sys_statx(int dirfd, UserIn<char> path, int flags, uint32_t mask, UserOut<Statx> out);
+SyscallResult sys_getdents64(int fd, UserOut<uint8_t> buffer, uint64_t size);
+SyscallResult sys_chdir(UserIn<char> path);
+SyscallResult sys_fchdir(int fd);
+SyscallResult sys_umask(uint32_t mask);
 
 // mman.cc: memory.
 SyscallResult sys_mmap(uint64_t address, uint64_t length, int prot, int flags, int fd,

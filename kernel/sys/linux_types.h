@@ -43,6 +43,34 @@ struct LinuxStat {
 };
 static_assert(sizeof(LinuxStat) == 144);
 
+// struct statx (include/uapi/linux/stat.h).
+struct StatxTimestamp {
+    int64_t sec;
+    uint32_t nsec;
+    int32_t reserved;
+};
+struct Statx {
+    uint32_t mask;
+    uint32_t blksize;
+    uint64_t attributes;
+    uint32_t nlink;
+    uint32_t uid;
+    uint32_t gid;
+    uint16_t mode;
+    uint16_t spare0;
+    uint64_t ino;
+    uint64_t size;
+    uint64_t blocks;
+    uint64_t attributes_mask;
+    StatxTimestamp atime, btime, ctime, mtime;
+    uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+    uint64_t mnt_id;
+    uint32_t dio_mem_align, dio_offset_align;
+    uint64_t spare3[12];
+};
+static_assert(sizeof(Statx) == 256);
+inline constexpr uint32_t kStatxBasicStats = 0x7ff;
+
 struct UtsName {
     char sysname[65];
     char nodename[65];

@@ -1,6 +1,6 @@
-// Memory syscalls: anonymous mmap, munmap, mprotect, brk, madvise. File mappings arrive with
-// the VFS (issue #4).
+// Memory syscalls: mmap (anonymous and of files), munmap, mprotect, brk, madvise.
 #include "kernel/arch/x86_64/layout.h"
+#include "kernel/fs/inode_file.h"
 #include "kernel/proc/process.h"
 #include "kernel/sys/handlers.h"
 #include "lib/base/checked.h"
@@ -46,29 +46,49 @@ SyscallResult sys_mmap(uint64_t address, uint64_t length, int prot, int flags, i
     if (type != kMapPrivate && type != kMapShared && type != kMapSharedValidate)
         return lib::Errno::Inval;
     if (!valid_prot(prot)) return lib::Errno::Inval;
+    fs::Inode* inode = nullptr;
     if (!(flags & kMapAnonymous)) {
-        TRY(proc::current().fds().get(fd));
-        return lib::Errno::NoDev;  // FIXME(#4): file mappings
+        fs::File* file = TRY(proc::current().fds().get(fd));
+        fs::InodeFile* opened = file->as_inode_file();
+        if (!opened || !opened->inode().is_regular()) return lib::Errno::NoDev;
+        int access = opened->status_flags() & 3;
+        if (access == 1) return lib::Errno::Access;  // O_WRONLY: nothing to read the pages from
+        // Shared writable pages would write the file; every file is read-only here.
+        if (type != kMapPrivate && (prot & mm::kProtWrite)) return lib::Errno::Access;
+        if (offset < 0) return lib::Errno::Inval;
+        inode = &opened->inode();
     }
     if (offset % int64_t(kPage)) return lib::Errno::Inval;
     uint64_t size = TRY(page_length(length));
     auto& space = proc::current().address_space();
+    lib::vm::VmKind kind = inode ? lib::vm::VmKind::File : lib::vm::VmKind::Anonymous;
     // One process, no fork: MAP_SHARED anonymous memory behaves exactly like private memory.
     if (flags & (kMapFixed | kMapFixedNoReplace)) {
         if (address % kPage || !range_in_user(address, size)) return lib::Errno::Inval;
         if ((flags & kMapFixedNoReplace) && !(flags & kMapFixed) && !space.is_free(address, size))
             return lib::Errno::Exist;
-        TRY(space.map_fixed(address, size, prot, lib::vm::VmKind::Anonymous));
+        TRY(space.map_fixed(address, size, prot, kind));
     } else {
         // A hint that fits is honoured, as Linux does; otherwise search top-down.
         if (address && address % kPage == 0 && range_in_user(address, size) &&
             address >= 0x10000 && space.is_free(address, size)) {
-            TRY(space.map_fixed(address, size, prot, lib::vm::VmKind::Anonymous));
+            TRY(space.map_fixed(address, size, prot, kind));
         } else {
-            address = TRY(space.map_anywhere(size, prot, lib::vm::VmKind::Anonymous));
+            address = TRY(space.map_anywhere(size, prot, kind));
         }
     }
-    if (flags & kMapPopulate) (void)space.populate(address, size);  // best effort, as Linux
+    if (inode) {
+        // Mapped at once: on this project's hosts a page fault costs far more than the
+        // entry it would fill. Read-only pages are the page cache's own frames.
+        bool copy = type == kMapPrivate && (prot & mm::kProtWrite);
+        if (auto filled = space.map_file_pages(address, size, *inode, uint64_t(offset) / kPage, copy);
+            filled.is_error()) {
+            (void)space.unmap(address, size);
+            return filled.error();
+        }
+    } else if (flags & kMapPopulate) {
+        (void)space.populate(address, size);  // best effort, as Linux
+    }
     return int64_t(address);
 }
 

@@ -147,6 +147,13 @@ const char* tsc_source_name() {
     return "unknown";
 }
 
+Deadline::Deadline(uint64_t ns, uint64_t min_ticks)
+    : m_end_ns(monotonic_ns() + ns), m_start_tsc(arch::rdtsc()), m_min_ticks(min_ticks) {}
+
+bool Deadline::passed() const {
+    return monotonic_ns() > m_end_ns && arch::rdtsc() - m_start_tsc > m_min_ticks;
+}
+
 void spin_until(uint64_t deadline_ns) {
     while (monotonic_ns() < deadline_ns) arch::pause();
 }

@@ -16,6 +16,21 @@ uint64_t tsc_hz();
 TscSource tsc_source();
 const char* tsc_source_name();
 
+// A timeout for polling a device: passed once `ns` nanoseconds went by on the clock AND at
+// least `min_ticks` TSC ticks elapsed. The floor is there because the clock can run far fast
+// when its calibration fell back to the PIT and the PIT gate is missing (QEMU microvm under
+// TCG measures a few MHz), which would shrink the wait far below the device's latency.
+class Deadline {
+public:
+    Deadline(uint64_t ns, uint64_t min_ticks);
+    bool passed() const;
+
+private:
+    uint64_t m_end_ns;
+    uint64_t m_start_tsc;
+    uint64_t m_min_ticks;
+};
+
 // Busy-waits until monotonic_ns() >= deadline. FIXME(#5): sleep on a timer instead.
 void spin_until(uint64_t deadline_ns);
 

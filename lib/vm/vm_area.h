@@ -28,6 +28,7 @@ enum class VmKind : uint8_t {
     Program,    // an ELF PT_LOAD segment
     Stack,
     Heap,  // brk
+    File,  // mmap of a file
 };
 
 // What makes two areas the same kind of memory: neighbours with equal attributes merge.

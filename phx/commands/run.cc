@@ -11,7 +11,12 @@
 #include "phx/config/memory_size.h"
 #include "phx/error.h"
 #include "phx/file_io.h"
+#include "phx/image/disk_image.h"
+#include "phx/image/elf_deps.h"
+#include "phx/image/image_builder.h"
 #include "phx/image/manifest_builder.h"
+#include "phx/commands/image.h"
+#include "lib/manifest/manifest.h"
 #include "phx/kernel_locator.h"
 #include "phx/log.h"
 #include "phx/program_check.h"
@@ -55,6 +60,91 @@ std::vector<std::string> debug_flags(const RunOptions& options) {
     return flags;
 }
 
+// The image `name` means: a disk image file, else an image in the store; "" for neither.
+std::string find_image(const std::string& name) {
+    if (is_disk_image(name)) return name;
+    std::error_code ec;
+    if (std::filesystem::exists(name, ec)) return "";  // a file, but no image: a program
+    if (name.find('/') != std::string::npos) return "";
+    std::string stored = image_store_path(name);
+    return is_disk_image(stored) ? stored : "";
+}
+
+// The image's manifest with the run's arguments (replacing the image's), environment and
+// debug flags (added to the image's), as module 0, which the kernel prefers to the disk's.
+std::vector<std::byte> override_manifest(const std::string& disk, const std::vector<std::string>& args,
+                                         const std::vector<std::string>& env,
+                                         const std::vector<std::string>& flags) {
+    auto bytes = read_image_file(disk, kImageManifestPath);
+    auto parsed = lib::manifest::Manifest::parse(bytes);
+    if (parsed.is_error()) throw PhxError(kExitUsage, disk + ": its manifest is malformed");
+    const auto& manifest = parsed.value();
+    Launch launch;
+    launch.program_path = std::string(manifest.program());
+    if (args.empty())
+        manifest.for_each(lib::manifest::RecordType::Arg, [&](const auto& r) { launch.args.emplace_back(r.text()); });
+    else
+        launch.args = args;
+    manifest.for_each(lib::manifest::RecordType::Env, [&](const auto& r) { launch.env.emplace_back(r.text()); });
+    launch.env.insert(launch.env.end(), env.begin(), env.end());
+    manifest.for_each(lib::manifest::RecordType::DebugFlag,
+                      [&](const auto& r) { launch.debug_flags.emplace_back(r.text()); });
+    launch.debug_flags.insert(launch.debug_flags.end(), flags.begin(), flags.end());
+    return build_manifest(launch);
+}
+
+// An image for a dynamically linked program, built once per distinct input and kept in
+// $PHX_HOME/cache, keyed by a hash of everything that goes into it.
+std::string cached_image(const RunOptions& options, const std::vector<std::string>& flags,
+                         const std::string& kernel) {
+    ImageSpec spec;
+    spec.program = options.program;
+    spec.kernel = kernel;
+    spec.args = options.args;
+    spec.env = options.env;
+    spec.debug_flags = flags;
+    spec.timestamp = image_timestamp();
+    uint64_t a = 0xcbf29ce484222325ull, b = 0x84222325cbf29ce4ull;
+    auto mix = [&](const void* data, size_t size) {
+        auto* p = static_cast<const unsigned char*>(data);
+        for (size_t i = 0; i < size; ++i) {
+            a = (a ^ p[i]) * 0x100000001b3ull;
+            b = (b ^ p[i]) * 0x100000001b3ull + 1;
+        }
+    };
+    auto mix_text = [&](const std::string& text) { mix(text.data(), text.size() + 1); };
+    // The program and every library it loads: a rebuilt library must not hit a stale image.
+    DependencyOptions deps_options;
+    for (const auto& entry : options.env)
+        if (entry.rfind("LD_LIBRARY_PATH=", 0) == 0) deps_options.ld_library_path = entry.substr(16);
+    Dependencies deps = resolve_dependencies(options.program, deps_options);
+    std::vector<std::string> inputs = {options.program, kernel};
+    if (deps.interpreter) inputs.push_back(*deps.interpreter);
+    inputs.insert(inputs.end(), deps.libraries.begin(), deps.libraries.end());
+    for (const auto& path : inputs) {
+        mix_text(path);
+        auto bytes = read_file(path);
+        mix(bytes.data(), bytes.size());
+    }
+    for (const auto& list : {options.args, options.env, flags}) {
+        mix_text("|");
+        for (const auto& item : list) mix_text(item);
+    }
+    mix(&spec.timestamp, sizeof(spec.timestamp));
+    char key[40];
+    std::snprintf(key, sizeof(key), "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+    std::string dir = phx_home() + "/cache";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw PhxError(kExitUsage, "cannot create " + dir + ": " + ec.message());
+    std::string path = dir + "/" + key + ".img";
+    if (!is_disk_image(path)) {
+        log_verbose("building the image " + path);
+        build_image(spec, path);
+    }
+    return path;
+}
+
 int run(const RunOptions& options) {
     set_verbose(options.verbose);
     // Every input is checked before anything is started or written.
@@ -69,21 +159,9 @@ int run(const RunOptions& options) {
     log_verbose("hypervisor: " + hypervisor);
     auto runner = make_runner(hypervisor);
     if (!runner) throw PhxError(kExitUsage, "--hypervisor " + options.hypervisor + ": unknown");
-    auto image = load_program(options.program);
-    std::string kernel = locate_kernel(options.kernel);
-
-    Launch launch;
-    launch.program_path = "/" + std::filesystem::path(options.program).filename().string();
-    launch.args = options.args;
-    launch.env = options.env;
-    launch.debug_flags = flags;
-    launch.image = image;
-    auto manifest = build_manifest(launch);
-
     TempDir work;
     RunSpec spec;
-    spec.kernel_path = kernel;
-    spec.manifest_path = work.file("manifest.bin");
+    spec.kernel_path = options.kernel.empty() ? "" : locate_kernel(options.kernel);
     spec.work_dir = work.path();
     spec.memory_mib = memory_mib;
     spec.accel = accel;
@@ -93,13 +171,40 @@ int run(const RunOptions& options) {
     spec.restart.backoff_initial_ms = options.restart_backoff_ms;
     spec.host_stats = options.host_stats;
     spec.kernel_args = options.kernel_args;
-    try {
-        write_file(spec.manifest_path, manifest);
-    } catch (const std::system_error& e) {
-        throw PhxError(kExitVmFailed, std::string("cannot write the manifest: ") + e.what());
+
+    // An image (a file, or a name in the store), or a program: static ones travel in the
+    // manifest, dynamic ones get an image built (and cached) for them.
+    std::string disk = find_image(options.program);
+    std::vector<std::byte> manifest;
+    if (!disk.empty()) {
+        if (!options.args.empty() || !options.env.empty() || !flags.empty())
+            manifest = override_manifest(disk, options.args, options.env, flags);
+    } else {
+        ProgramFile program = load_program(options.program);
+        Launch launch;
+        launch.program_path = image_program_path(options.program);
+        launch.args = options.args;
+        launch.env = options.env;
+        launch.debug_flags = flags;
+        if (program.dynamic) {
+            disk = cached_image(options, flags, spec.kernel_path.empty() ? locate_kernel("") : spec.kernel_path);
+        } else {
+            launch.image = program.bytes;
+            manifest = build_manifest(launch);
+            if (spec.kernel_path.empty()) spec.kernel_path = locate_kernel("");
+        }
     }
-    log_verbose("manifest: " + spec.manifest_path + " (" + std::to_string(manifest.size()) +
-                " bytes, program " + launch.program_path + ")");
+    spec.disk_path = disk;
+    if (!manifest.empty()) {
+        spec.manifest_path = work.file("manifest.bin");
+        try {
+            write_file(spec.manifest_path, manifest);
+        } catch (const std::system_error& e) {
+            throw PhxError(kExitVmFailed, std::string("cannot write the manifest: ") + e.what());
+        }
+        log_verbose("manifest: " + spec.manifest_path + " (" + std::to_string(manifest.size()) + " bytes)");
+    }
+    if (!disk.empty()) log_verbose("disk: " + disk);
     return runner->run(spec);
 }
 

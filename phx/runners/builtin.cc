@@ -5,6 +5,8 @@
 
 #include "phx/error.h"
 #include "phx/file_io.h"
+#include "phx/image/disk_image.h"
+#include "phx/image/image_builder.h"
 #include "phx/log.h"
 #include "vmm/supervisor.h"
 
@@ -16,7 +18,12 @@ int BuiltinRunner::run(const RunSpec& spec) {
                                    "for --accel tcg");
     vmm::RunRequest request;
     request.kernel_path = spec.kernel_path;
-    request.manifest = read_file(spec.manifest_path);
+    if (spec.kernel_path.empty()) {
+        request.kernel_path = spec.disk_path + ":" + kImageKernelPath;  // for messages
+        request.kernel_bytes = read_image_file(spec.disk_path, kImageKernelPath);
+    }
+    if (!spec.manifest_path.empty()) request.manifest = read_file(spec.manifest_path);
+    request.disk_path = spec.disk_path;
     request.cmdline = kernel_command_line(spec);
     request.memory_bytes = spec.memory_mib << 20;
     request.policy = spec.restart;

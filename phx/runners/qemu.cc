@@ -10,6 +10,9 @@
 
 #include "phx/error.h"
 #include "phx/file_io.h"
+#include "phx/image/disk_image.h"
+#include "phx/image/image_builder.h"
+#include "phx/file_io.h"
 #include "phx/log.h"
 #include "phx/runners/child_process.h"
 #include "phx/runners/status_channel.h"
@@ -73,9 +76,12 @@ std::vector<std::string> QemuRunner::command_line(const RunSpec& spec, Accel acc
     } else {
         args.insert(args.end(), {"-accel", "tcg", "-cpu", "max"});
     }
+    args.insert(args.end(), {"-kernel", spec.kernel_path});
+    if (!spec.manifest_path.empty()) args.insert(args.end(), {"-initrd", spec.manifest_path});
+    if (!spec.disk_path.empty())
+        args.insert(args.end(), {"-drive", "id=disk,file=" + spec.disk_path + ",format=raw,if=none,readonly=on",
+                                 "-device", "virtio-blk-device,drive=disk"});
     args.insert(args.end(), {
-        "-kernel", spec.kernel_path,
-        "-initrd", spec.manifest_path,
         "-chardev", "stdio,id=console,signal=on",
         "-serial", "chardev:console",
         "-debugcon", "file:" + status_path,
@@ -94,7 +100,13 @@ std::vector<std::string> QemuRunner::command_line(const RunSpec& spec, Accel acc
     return args;
 }
 
-int QemuRunner::run(const RunSpec& spec) {
+int QemuRunner::run(const RunSpec& given) {
+    RunSpec spec = given;
+    if (spec.kernel_path.empty()) {
+        // QEMU boots a kernel file: the image's own, copied out.
+        spec.kernel_path = spec.work_dir + "/kernel.elf";
+        write_file(spec.kernel_path, read_image_file(spec.disk_path, kImageKernelPath));
+    }
     Accel accel = resolve_accel(spec.accel);
     std::string status_path = spec.work_dir + "/status";
     auto args = command_line(spec, accel, status_path);

@@ -13,8 +13,9 @@
 namespace phx {
 
 struct RunSpec {
-    std::string kernel_path;    // PVH kernel ELF (docs/boot-protocol.md)
-    std::string manifest_path;  // module 0
+    std::string kernel_path;    // PVH kernel ELF (docs/boot-protocol.md); "" with a disk: its /boot/kernel
+    std::string manifest_path;  // module 0; "" with a disk (the kernel reads its manifest)
+    std::string disk_path;      // a Phoenix disk image, attached read-only as virtio-blk
     std::string work_dir;       // private scratch directory for this run, removed afterwards
     uint64_t memory_mib = 1024;
     Accel accel = Accel::Auto;

@@ -71,9 +71,13 @@ TEST(InputErrors, Aarch64Elf) {
     expect_usage_error({"run", write_temp("aarch64", elf_header(2, 183))}, "not x86-64");
 }
 
-TEST(InputErrors, DynamicallyLinked) {
-    expect_usage_error({"run", "/bin/true"},
-                       "dynamically linked programs are not supported yet; link it statically");
+// A dynamically linked program whose library cannot be found: named, with the object that
+// needs it, before any image or VM exists.
+TEST(InputErrors, DynamicallyLinkedWithAMissingLibrary) {
+    PhxCall call;
+    call.args = {"run", guest("needs_missing_lib")};
+    call.env["PHX_HOME"] = phx_test::temp_dir("phx-home");
+    expect_usage_error(call, "needs libphoenix_missing.so.1, which is not found");
 }
 
 TEST(InputErrors, BadMemorySize) {
@@ -106,7 +110,7 @@ TEST(InputErrors, MissingKernel) {
 }
 
 TEST(InputErrors, ProgramIsCheckedBeforeTheKernel) {
-    expect_usage_error({"run", "--kernel", stub_kernel("exit"), "/bin/true"}, "dynamically");
+    expect_usage_error({"run", "--kernel", stub_kernel("exit"), write_temp("text2", "not elf")}, "not an ELF");
 }
 
 TEST(InputErrors, UnknownCommandAndMissingProgram) {

@@ -55,6 +55,15 @@ std::vector<std::string> target_args(const std::string& target) {
 }
 
 std::string guest(const std::string& name) { return std::string(PHX_GUEST_DIR) + "/" + name; }
+std::string temp_dir(const std::string& prefix) {
+    const char* tmp = getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
+    std::vector<char> name(pattern.begin(), pattern.end());
+    name.push_back('\0');
+    if (!mkdtemp(name.data())) return "/nonexistent";
+    return name.data();
+}
+
 std::string stub_kernel(const std::string& name) {
     return std::string(PHX_STUB_KERNEL_DIR) + "/" + name + ".elf";
 }

@@ -36,6 +36,8 @@ Outcome run_phx(const std::vector<std::string>& args, int timeout_seconds = kDef
 // Paths of the things the tests run (build tree).
 std::string guest(const std::string& name);        // build/tests/guest/NAME
 std::string stub_kernel(const std::string& name);  // a stand-in kernel (stub_kernels/)
+// A new empty directory under $TMPDIR (left behind for inspection; /tmp is cleaned by CI).
+std::string temp_dir(const std::string& prefix);
 
 // Where a VM runs in a parameterized test: "builtin" (Phoenix's VMM on KVM), "qemu-kvm",
 // "qemu-tcg". The KVM ones are skipped on hosts without a usable /dev/kvm.

@@ -388,6 +388,27 @@ TEST_P(Ext2Image, BlockOffsetsAgreeWithRead) {
     }
 }
 
+// The batched form gives exactly what block_offset gives, block by block, and stops at EOF.
+TEST_P(Ext2Image, BatchedBlockOffsetsMatchSingleOnes) {
+    for (const char* path : {"single", "double", "a/b/c/deep.txt"}) {
+        if (!tree().files.count(path)) continue;
+        uint32_t file = ino(path);
+        uint32_t bs = volume().block_size();
+        uint64_t blocks = (tree().files.at(path).size() + bs - 1) / bs;
+        std::vector<uint64_t> batch(blocks + 5, ~uint64_t(0));
+        for (uint64_t first : {uint64_t(0), blocks / 2}) {
+            auto filled = volume().block_offsets(file, first, batch);
+            ASSERT_FALSE(filled.is_error()) << path;
+            ASSERT_EQ(filled.value(), blocks - first) << path;
+            for (uint64_t i = 0; i < filled.value(); ++i)
+                EXPECT_EQ(batch[i], volume().block_offset(file, first + i).value()) << path << " " << i;
+        }
+        auto past = volume().block_offsets(file, blocks, batch);
+        ASSERT_FALSE(past.is_error());
+        EXPECT_EQ(past.value(), 0u);
+    }
+}
+
 TEST_P(Ext2Image, StatReportsModeOwnerTimesAndLinks) {
     auto small = volume().stat(ino("small"));
     ASSERT_FALSE(small.is_error());

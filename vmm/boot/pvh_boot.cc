@@ -1,5 +1,7 @@
 #include "vmm/boot/pvh_boot.h"
 
+#include <algorithm>
+
 #include <cstdio>
 
 #include "lib/pvh/start_info.h"
@@ -59,7 +61,9 @@ Expected<uint64_t> write_pvh_boot(const GuestMemory& memory, const KernelImage& 
         return usage_error("the kernel command line is longer than 4095 bytes");
 
     lib::pvh::ModlistEntry modlist[kMaxModules] = {};
-    uint64_t next = page_up(kernel.end_address());
+    // Modules go after the kernel and never over the boot data (a kernel linked low, below
+    // start_info, would otherwise have its first module overwritten by it).
+    uint64_t next = page_up(std::max(kernel.end_address(), kCmdlineAddress + kCmdlineMax));
     for (size_t i = 0; i < plan.modules.size(); ++i) {
         auto module = plan.modules[i];
         if (memory.write(next, module).is_error())

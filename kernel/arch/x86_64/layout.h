@@ -10,7 +10,8 @@ inline constexpr uint64_t kPageSize = 4096;
 inline constexpr uint64_t kUserEnd = 0x0000'8000'0000'0000;  // first non-user address
 // All physical memory, mapped 1:1 at this offset (the "physmap").
 inline constexpr uint64_t kPhysmapBase = 0xffff'8000'0000'0000;
-// Device registers (virtio-mmio windows), mapped uncached on demand by mm::map_mmio.
+// Kernel windows: device registers (virtio-mmio, mapped uncached by mm::map_mmio) and
+// read-only views of file pages (mm::reserve_kernel_window).
 inline constexpr uint64_t kMmioRegionBase = 0xffff'c000'0000'0000;
 inline constexpr uint64_t kMmioRegionSize = 1ull << 39;  // one PML4 slot
 // Kernel thread stacks, each below an unmapped guard page.

@@ -152,6 +152,16 @@ void MmioDevice::fail() { write(mmio::kStatus, read(mmio::kStatus) | lib::virtio
 
 void MmioDevice::notify(uint16_t queue_index) { write(mmio::kQueueNotify, queue_index); }
 
+uint32_t MmioDevice::read_config32(uint32_t offset) const { return read(mmio::kConfig + offset); }
+
+uint64_t MmioDevice::read_config64(uint32_t offset) const {
+    for (;;) {
+        uint32_t generation = read(mmio::kConfigGeneration);
+        uint64_t value = read_config32(offset) | uint64_t(read_config32(offset + 4)) << 32;
+        if (read(mmio::kConfigGeneration) == generation) return value;
+    }
+}
+
 uint32_t MmioDevice::acknowledge_interrupt() {
     uint32_t status = read(mmio::kInterruptStatus);
     if (status) write(mmio::kInterruptAck, status);

@@ -40,6 +40,11 @@ public:
     void fail();
 
     void notify(uint16_t queue_index);
+    // Device configuration space (4.2.2: offset 0x100 on), 32 bits at a time; `offset` is
+    // relative to the configuration space. Reads of 64-bit fields go through
+    // read_config64, which retries on a generation change (2.5.1).
+    uint32_t read_config32(uint32_t offset) const;
+    uint64_t read_config64(uint32_t offset) const;
     // Reads and acknowledges InterruptStatus (kInterruptUsedBuffer, kInterruptConfigChange).
     // FIXME(#5): called from the device's IRQ handler once the kernel has an interrupt
     // controller; until then drivers poll their used rings.

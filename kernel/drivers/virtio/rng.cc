@@ -17,21 +17,9 @@ namespace {
 constexpr uint16_t kQueueSize = 4;  // one request in flight at a time is all boot needs
 constexpr size_t kRequestBytes = 64;
 // How long a read may wait for the device: 100 ms by the clock, and never fewer than 2^28 TSC
-// ticks (about 100 ms at 2.6 GHz). The floor is there because the clock can run far fast when
-// its calibration fell back to the PIT and the PIT gate is missing (QEMU microvm under TCG
-// measures a few MHz), which would shrink the wait to well below the device's latency.
+// ticks (about 100 ms at 2.6 GHz; see time::Deadline).
 constexpr uint64_t kReadTimeoutNs = 100'000'000;
 constexpr uint64_t kReadMinTicks = 1ull << 28;
-
-struct Deadline {
-    uint64_t ns;
-    uint64_t tsc_start;
-
-    static Deadline start() { return {time::monotonic_ns() + kReadTimeoutNs, arch::rdtsc()}; }
-    bool passed() const {
-        return time::monotonic_ns() > ns && arch::rdtsc() - tsc_start > kReadMinTicks;
-    }
-};
 
 class VirtioRng final : public random::EntropySource {
 public:
@@ -40,7 +28,7 @@ public:
     size_t read(std::span<std::byte> out) override;
 
 private:
-    lib::Result<size_t> request(std::span<std::byte> out, const Deadline& deadline);
+    lib::Result<size_t> request(std::span<std::byte> out, const time::Deadline& deadline);
     void abandon(lib::Errno why, size_t bytes_so_far);
 
     MmioDevice* m_device = nullptr;
@@ -61,7 +49,7 @@ lib::ErrorOr VirtioRng::start(MmioDevice& device) {
 }
 
 // 5.4.6: the driver offers a writable buffer; the device fills some or all of it.
-lib::Result<size_t> VirtioRng::request(std::span<std::byte> out, const Deadline& deadline) {
+lib::Result<size_t> VirtioRng::request(std::span<std::byte> out, const time::Deadline& deadline) {
     uint32_t length = uint32_t(out.size() < kRequestBytes ? out.size() : kRequestBytes);
     lib::virtio::DriverBuffer buffer{m_buffer, length, true};
     TRY(m_queue->add({&buffer, 1}));
@@ -80,7 +68,7 @@ lib::Result<size_t> VirtioRng::request(std::span<std::byte> out, const Deadline&
 
 size_t VirtioRng::read(std::span<std::byte> out) {
     if (!m_queue) return 0;
-    Deadline deadline = Deadline::start();
+    time::Deadline deadline(kReadTimeoutNs, kReadMinTicks);
     size_t done = 0;
     while (done < out.size()) {
         auto got = request(out.subspan(done), deadline);

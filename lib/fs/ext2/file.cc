@@ -123,4 +123,17 @@ Result<uint64_t> Volume::block_offset(uint32_t ino, uint64_t index) const {
     return uint64_t(block) << m_block_shift;
 }
 
+Result<size_t> Volume::block_offsets(uint32_t ino, uint64_t first, std::span<uint64_t> out) const {
+    Inode inode = TRY(load_inode(ino));
+    uint16_t type = inode.type();
+    if (type != kRegular && type != kDirectory && type != kSymlink) return Errno::Inval;
+    if (is_fast_symlink(inode)) return Errno::Inval;
+    TRY(check_block_map(inode));
+    uint64_t blocks = (inode.size >> m_block_shift) + ((inode.size & (m_block_size - 1)) != 0);
+    size_t count = 0;
+    for (; count < out.size() && first < blocks && count < blocks - first; ++count)
+        out[count] = uint64_t(TRY(map_block(inode, first + count))) << m_block_shift;
+    return count;
+}
+
 }  // namespace lib::fs::ext2

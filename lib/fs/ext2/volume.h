@@ -109,6 +109,9 @@ public:
     // pages. Inval for an index at or past the block holding EOF, for a fast symlink and for
     // inodes without data blocks.
     Result<uint64_t> block_offset(uint32_t ino, uint64_t index) const;
+    // block_offset for the blocks first, first + 1, ... into `out`, loading the inode once;
+    // stops at the block holding EOF. Returns how many were filled (0 when first is past it).
+    Result<size_t> block_offsets(uint32_t ino, uint64_t first, std::span<uint64_t> out) const;
 
 private:
     // The fields of an on-disk inode the reader uses, decoded and checked by load_inode().

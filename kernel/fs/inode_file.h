@@ -1,0 +1,37 @@
+// An open regular file or directory from the VFS: the inode, the file offset (for a
+// directory, getdents64's cookie) and the open flags.
+#pragma once
+
+#include "kernel/fs/file.h"
+#include "kernel/fs/vfs.h"
+
+namespace kernel::fs {
+
+class InodeFile final : public File {
+public:
+    // Takes over one reference to `inode`.
+    InodeFile(Inode* inode, int flags) : m_inode(inode), m_flags(flags) {}
+    ~InodeFile() override;
+
+    lib::Result<size_t> read(std::span<char> buffer) override;
+    lib::Result<size_t> write(std::span<const char> data) override;
+    lib::Result<size_t> pread(std::span<char> buffer, uint64_t offset) override;
+    lib::ErrorOr stat(sys::LinuxStat& out) override;
+    lib::Result<int64_t> seek(int64_t offset, int whence) override;
+    InodeFile* as_inode_file() override { return this; }
+    int status_flags() const override { return m_flags; }
+
+    Inode& inode() { return *m_inode; }
+    // The next directory entry from the file's position; false at the end.
+    lib::Result<bool> next_entry(DirEntry& out);
+    // Steps back to before the entry last returned (getdents64 that ran out of room).
+    void unread_entry() { m_offset = m_previous_offset; }
+
+private:
+    Inode* m_inode;
+    int m_flags;
+    uint64_t m_offset = 0;
+    uint64_t m_previous_offset = 0;
+};
+
+}  // namespace kernel::fs
