@@ -40,6 +40,8 @@ void serial_write(std::string_view text) {
     }
 }
 
+bool serial_input_ready() { return arch::inb(kCom1 + kLineStatus) & kLineStatusDataReady; }
+
 size_t serial_read(char* buffer, size_t capacity) {
     size_t n = 0;
     while (n == 0 && capacity > 0) {

@@ -36,6 +36,12 @@ lib::Result<size_t> ConsoleFile::read(std::span<char> buffer) {
     return console::serial_read(buffer.data(), buffer.size());
 }
 
+int16_t ConsoleFile::poll_events() {
+    int16_t ready = sys::kPollOut | sys::kPollWrNorm;  // the UART takes bytes at once
+    if (console::serial_input_ready()) ready |= sys::kPollIn | sys::kPollRdNorm;
+    return ready;
+}
+
 lib::Result<size_t> ConsoleFile::write(std::span<const char> data) {
     console::serial_write({data.data(), data.size()});
     return data.size();

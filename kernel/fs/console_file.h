@@ -12,6 +12,7 @@ public:
     lib::Result<size_t> write(std::span<const char> data) override;
     lib::Result<int64_t> ioctl(uint32_t request, uint64_t argument) override;
     lib::ErrorOr stat(sys::LinuxStat& out) override;
+    int16_t poll_events() override;
 };
 
 }  // namespace kernel::fs

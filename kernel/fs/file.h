@@ -31,6 +31,9 @@ public:
     virtual lib::Result<size_t> pread(std::span<char> buffer, uint64_t offset);
     // A file opened from the VFS (regular file or directory), else nullptr: no RTTI here.
     virtual InodeFile* as_inode_file() { return nullptr; }
+    // poll(2) readiness now: POLLIN/POLLOUT bits (kernel/sys/linux_types.h). Regular files
+    // are always ready, as on Linux.
+    virtual int16_t poll_events() { return 0x001 | 0x004 | 0x040 | 0x100; }
     // The O_* status flags (O_APPEND, O_NONBLOCK, the access mode) for F_GETFL.
     virtual int status_flags() const { return 2; }  // O_RDWR
 

@@ -98,4 +98,9 @@ SyscallResult sys_tgkill(int tgid, int tid, int signal);
 SyscallResult sys_futex(UserIn<uint32_t> address, int op, uint32_t value, UserIn<TimeSpec> timeout,
                         uint64_t address2, uint32_t value3);
 
+// poll.cc: readiness of file descriptors (without a scheduler: polled until the timeout).
+SyscallResult sys_poll(UserOut<PollFd> fds, uint64_t count, int timeout_ms);
+SyscallResult sys_ppoll(UserOut<PollFd> fds, uint64_t count, UserIn<TimeSpec> timeout,
+                        UserIn<uint64_t> sigmask, uint64_t sigset_size);
+
 }  // namespace kernel::sys

@@ -71,6 +71,14 @@ struct Statx {
 static_assert(sizeof(Statx) == 256);
 inline constexpr uint32_t kStatxBasicStats = 0x7ff;
 
+struct PollFd {
+    int32_t fd;
+    int16_t events;
+    int16_t revents;
+};
+inline constexpr int16_t kPollIn = 0x001, kPollOut = 0x004, kPollErr = 0x008, kPollHup = 0x010,
+                         kPollNval = 0x020, kPollRdNorm = 0x040, kPollWrNorm = 0x100;
+
 struct UtsName {
     char sysname[65];
     char nodename[65];

@@ -36,15 +36,9 @@ void make_directories(const std::string& path) {
 }
 
 int create(const CreateOptions& options) {
-    if (options.program.empty()) throw PhxError(kExitUsage, "image create: no program (-a ELF)");
-    for (const auto& entry : options.env) check_env_entry(entry);
-    ImageSpec spec;
-    spec.program = options.program;
-    spec.kernel = locate_kernel(options.kernel);
-    spec.args = options.args;
-    spec.env = options.env;
-    spec.timestamp = image_timestamp();
-    std::string name = options.name.empty() ? fs::path(options.program).filename().string() : options.name;
+    Config config = options.config.empty() ? Config{} : load_config(options.config);
+    ImageSpec spec = image_spec(config, options.program, options.args, options.env, options.kernel);
+    std::string name = options.name.empty() ? fs::path(spec.program).filename().string() : options.name;
     std::string out = options.output;
     if (out.empty()) {
         out = image_store_path(name);
@@ -97,6 +91,42 @@ void add_create_flags(CLI::App* cmd, std::shared_ptr<CreateOptions> options, boo
 }
 
 }  // namespace
+
+ImageSpec image_spec(const Config& config, const std::string& program, const std::vector<std::string>& args,
+                     const std::vector<std::string>& env, const std::string& kernel) {
+    // Parsed, but what they ask for does not exist yet: refuse rather than ignore.
+    auto unsupported = [](const std::string& key, const std::string& why) {
+        throw PhxError(kExitUsage, "config.json: " + key + " is not supported yet (" + why + ")");
+    };
+    if (config.reboot_on_exit) unsupported("RebootOnExit", "rebirth on exit comes with issue 7");
+    if (config.restart_policy) unsupported("RestartPolicy", "rebirth on exit comes with issue 7");
+    if (!config.manifest_passthrough.empty()) unsupported("ManifestPassthrough", "the kernel reads no extra manifest keys");
+    if (!config.run.ports.empty()) unsupported("RunConfig.Ports", "networking comes with issue 6");
+    if (config.run.cpus && *config.run.cpus > 1) unsupported("RunConfig.CPUs above 1", "the VM has one vCPU");
+
+    ImageSpec spec;
+    spec.program = !program.empty() ? program : config.program.value_or("");
+    if (spec.program.empty()) throw PhxError(kExitUsage, "no program: give -a ELF or Program in config.json");
+    spec.kernel = locate_kernel(!kernel.empty() ? kernel : config.kernel.value_or(""));
+    spec.args = !args.empty() ? args : config.args;
+    for (const auto& [key, value] : config.env) {
+        bool overridden = false;
+        for (const auto& entry : env) overridden |= entry.rfind(key + "=", 0) == 0;
+        if (!overridden) spec.env.push_back(key + "=" + value);
+    }
+    for (const auto& entry : env) {
+        check_env_entry(entry);
+        spec.env.push_back(entry);
+    }
+    spec.debug_flags = config.debug_flags;
+    spec.files = config.files;
+    spec.dirs = config.dirs;
+    spec.map_dirs = config.map_dirs;
+    spec.name_servers = config.name_servers;
+    spec.size_bytes = config.base_volume_bytes.value_or(0);
+    spec.timestamp = image_timestamp();
+    return spec;
+}
 
 std::string phx_home() {
     if (const char* home = std::getenv("PHX_HOME"); home && *home) return home;

@@ -1,6 +1,7 @@
 // The run command: the flags, then validate input, write the manifest, pick a runner, run.
 #include "phx/commands/run.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "phx/image/image_builder.h"
 #include "phx/image/manifest_builder.h"
 #include "phx/commands/image.h"
+#include "phx/config/config_file.h"
 #include "lib/manifest/manifest.h"
 #include "phx/kernel_locator.h"
 #include "phx/log.h"
@@ -28,6 +30,8 @@ namespace phx {
 namespace {
 
 struct RunOptions {
+    const CLI::App* command = nullptr;  // to tell flags given from defaults
+    std::string config;
     std::string program;
     std::vector<std::string> args;
     std::vector<std::string> env;
@@ -93,17 +97,9 @@ std::vector<std::byte> override_manifest(const std::string& disk, const std::vec
     return build_manifest(launch);
 }
 
-// An image for a dynamically linked program, built once per distinct input and kept in
-// $PHX_HOME/cache, keyed by a hash of everything that goes into it.
-std::string cached_image(const RunOptions& options, const std::vector<std::string>& flags,
-                         const std::string& kernel) {
-    ImageSpec spec;
-    spec.program = options.program;
-    spec.kernel = kernel;
-    spec.args = options.args;
-    spec.env = options.env;
-    spec.debug_flags = flags;
-    spec.timestamp = image_timestamp();
+// An image for a program, built once per distinct input and kept in $PHX_HOME/cache, keyed
+// by a hash of everything that goes into it.
+std::string cached_image(const ImageSpec& spec) {
     uint64_t a = 0xcbf29ce484222325ull, b = 0x84222325cbf29ce4ull;
     auto mix = [&](const void* data, size_t size) {
         auto* p = static_cast<const unsigned char*>(data);
@@ -113,24 +109,48 @@ std::string cached_image(const RunOptions& options, const std::vector<std::strin
         }
     };
     auto mix_text = [&](const std::string& text) { mix(text.data(), text.size() + 1); };
-    // The program and every library it loads: a rebuilt library must not hit a stale image.
-    DependencyOptions deps_options;
-    for (const auto& entry : options.env)
-        if (entry.rfind("LD_LIBRARY_PATH=", 0) == 0) deps_options.ld_library_path = entry.substr(16);
-    Dependencies deps = resolve_dependencies(options.program, deps_options);
-    std::vector<std::string> inputs = {options.program, kernel};
-    if (deps.interpreter) inputs.push_back(*deps.interpreter);
-    inputs.insert(inputs.end(), deps.libraries.begin(), deps.libraries.end());
-    for (const auto& path : inputs) {
+    auto mix_file = [&](const std::string& path) {
         mix_text(path);
         auto bytes = read_file(path);
         mix(bytes.data(), bytes.size());
+    };
+    // The program and every library it loads: a rebuilt library must not hit a stale image.
+    DependencyOptions deps_options;
+    for (const auto& entry : spec.env)
+        if (entry.rfind("LD_LIBRARY_PATH=", 0) == 0) deps_options.ld_library_path = entry.substr(16);
+    Dependencies deps = resolve_dependencies(spec.program, deps_options);
+    std::vector<std::string> inputs = {spec.program, spec.kernel};
+    if (deps.interpreter) inputs.push_back(*deps.interpreter);
+    inputs.insert(inputs.end(), deps.libraries.begin(), deps.libraries.end());
+    inputs.insert(inputs.end(), spec.files.begin(), spec.files.end());
+    for (const auto& path : inputs) mix_file(path);
+    // Directory trees are hashed by content too.
+    std::vector<std::string> trees = spec.dirs;
+    for (const auto& [pattern, destination] : spec.map_dirs) {
+        mix_text(pattern + "->" + destination);
+        trees.push_back(std::filesystem::path(pattern).parent_path().string());
     }
-    for (const auto& list : {options.args, options.env, flags}) {
+    for (const auto& dir : trees) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(dir, ec)) continue;
+        std::vector<std::string> files;
+        for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+             !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+            files.push_back(it->path().string());
+        std::sort(files.begin(), files.end());
+        for (const auto& file : files) {
+            if (std::filesystem::is_regular_file(std::filesystem::symlink_status(file)))
+                mix_file(file);
+            else
+                mix_text(file);
+        }
+    }
+    for (const auto& list : {spec.args, spec.env, spec.debug_flags, spec.dirs, spec.name_servers}) {
         mix_text("|");
         for (const auto& item : list) mix_text(item);
     }
     mix(&spec.timestamp, sizeof(spec.timestamp));
+    mix(&spec.size_bytes, sizeof(spec.size_bytes));
     char key[40];
     std::snprintf(key, sizeof(key), "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
     std::string dir = phx_home() + "/cache";
@@ -145,7 +165,21 @@ std::string cached_image(const RunOptions& options, const std::vector<std::strin
     return path;
 }
 
-int run(const RunOptions& options) {
+int run(const RunOptions& given) {
+    RunOptions options = given;
+    Config config = options.config.empty() ? Config{} : load_config(options.config);
+    // RunConfig gives the defaults; flags on the command line win.
+    auto given_flag = [&](const char* name) { return options.command && options.command->count(name) > 0; };
+    if (config.run.memory_mib && !given_flag("--memory")) options.memory = std::to_string(*config.run.memory_mib);
+    if (config.run.accel && !given_flag("--accel")) options.accel = *config.run.accel ? "auto" : "tcg";
+    if (config.run.verbose && *config.run.verbose) options.verbose = true;
+    if (config.run.max_restarts && !given_flag("--max-restarts")) options.max_restarts = *config.run.max_restarts;
+    if (config.run.restart_window_s && !given_flag("--restart-window"))
+        options.restart_window_s = *config.run.restart_window_s;
+    if (config.run.restart_backoff_ms && !given_flag("--restart-backoff"))
+        options.restart_backoff_ms = *config.run.restart_backoff_ms;
+    if (options.program.empty()) options.program = config.program.value_or("");
+    if (options.program.empty()) throw PhxError(kExitUsage, "no program: give an ELF or image, or Program in -c config.json");
     set_verbose(options.verbose);
     // Every input is checked before anything is started or written.
     for (const auto& entry : options.env) check_env_entry(entry);
@@ -186,8 +220,13 @@ int run(const RunOptions& options) {
         launch.args = options.args;
         launch.env = options.env;
         launch.debug_flags = flags;
-        if (program.dynamic) {
-            disk = cached_image(options, flags, spec.kernel_path.empty() ? locate_kernel("") : spec.kernel_path);
+        if (program.dynamic || !options.config.empty()) {
+            // An image: the program needs its libraries, or the config names files for it.
+            ImageSpec image = image_spec(config, options.program, options.args, options.env, options.kernel);
+            for (const auto& flag : flags)
+                if (std::find(image.debug_flags.begin(), image.debug_flags.end(), flag) == image.debug_flags.end())
+                    image.debug_flags.push_back(flag);
+            disk = cached_image(image);
         } else {
             launch.image = program.bytes;
             manifest = build_manifest(launch);
@@ -220,9 +259,11 @@ void add_run_command(CLI::App& app, int& status) {
         "Exit status: the program's (128+N when signal N killed it), 2 for bad input,\n"
         "125 when the VM failed (kernel panic, QEMU error).");
     cmd->add_option("program", options->program,
-                    "static x86-64 Linux ELF executable to run (glibc, musl, static-pie)")
-        ->type_name("ELF")
-        ->required();
+                    "x86-64 Linux ELF program (static or dynamic), image file, or image name "
+                    "(phx image list); default: Program in -c config.json")
+        ->type_name("ELF|IMAGE");
+    cmd->add_option("-c,--config", options->config, "OPS-style config.json (docs/config.md)")
+        ->type_name("FILE");
     cmd->add_option("args", options->args, "arguments for the program (put them after --)")
         ->type_name("ARG");
     // Options take exactly one value per use so that "-e K=V ELF" does not swallow ELF.
@@ -274,6 +315,7 @@ void add_run_command(CLI::App& app, int& status) {
         ->capture_default_str();
     cmd->add_flag("-v,--verbose", options->verbose,
                   "log the kernel, accelerator and hypervisor command line to stderr");
+    options->command = cmd;
     cmd->callback([options, &status] { status = run(*options); });
 }
 

@@ -3,6 +3,7 @@
 // for reproducibility; images run by name from the store, with run-time arguments.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -127,6 +128,73 @@ TEST(ImageCreate, BadInputLeavesNothingBehind) {
     ASSERT_TRUE(pipe && fscanf(pipe, "%d", &count) == 1);
     pclose(pipe);
     EXPECT_EQ(count, 0) << "an image or temporary file was left in " << home << "/images";
+}
+
+void write_text(const std::string& path, const std::string& text) {
+    std::ofstream out(path);
+    out << text;
+}
+
+// The issue's Rust program: plain `cargo build`, reading what config.json's Files and Dirs
+// shipped, with its Env and Args, through `phx image create -c` and `phx run NAME`, and
+// through `phx run -c` directly.
+TEST(ConfigJson, RustProgramReadsItsFilesAndDirs) {
+    if (!phx_test::kvm_available()) GTEST_SKIP() << "no usable /dev/kvm";
+    std::string program = guest("rust-target/debug/rust_files");
+    if (access(program.c_str(), X_OK) != 0) GTEST_SKIP() << "no cargo: the Rust guest was not built";
+    std::string home = phx_test::temp_dir("phx-home");
+    std::string work = phx_test::temp_dir("phx-config");
+    std::system(("mkdir -p " + work + "/data " + work + "/assets/deeper").c_str());
+    write_text(work + "/data/message.txt", "shipped with Files\n");
+    write_text(work + "/assets/a.txt", "a");
+    write_text(work + "/assets/b.txt", "b");
+    write_text(work + "/assets/deeper/inner.txt", "from Dirs\n");
+    write_text(work + "/config.json", "{\n  \"Program\": \"" + program +
+                                          "\",\n  \"Args\": [\"one\"],\n  \"Env\": {\"GREETING\": \"hi\"},\n"
+                                          "  \"Files\": [\"data/message.txt\"],\n  \"Dirs\": [\"assets\"],\n"
+                                          "  \"RunConfig\": {\"Memory\": \"512M\"}\n}\n");
+    auto check = [](const Outcome& r) {
+        EXPECT_EQ(r.status, 0) << r.out << r.err;
+        EXPECT_NE(r.out.find("args: [\"/rust_files\", \"one\"]"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("GREETING=hi"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("message: shipped with Files"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("assets: a.txt,b.txt,deeper"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("inner: from Dirs"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("cwd: /"), std::string::npos) << r.out;
+    };
+    PhxCall create;
+    create.cwd = work;
+    create.env["PHX_HOME"] = home;
+    create.args = {"image", "create", "-c", "config.json", "-i", "rusty"};
+    auto made = run_phx(create);
+    ASSERT_EQ(made.status, 0) << made.err;
+    PhxCall run = create;
+    run.args = {"run", "rusty"};
+    check(run_phx(run));
+    run.args = {"run", "-c", "config.json"};
+    check(run_phx(run));
+}
+
+TEST(ConfigJson, BadConfigsAreClearErrorsAndLeaveNoImage) {
+    std::string home = phx_test::temp_dir("phx-home");
+    std::string work = phx_test::temp_dir("phx-config");
+    PhxCall call;
+    call.cwd = work;
+    call.env["PHX_HOME"] = home;
+    call.args = {"image", "create", "-c", "config.json", "-a", guest("hello_dynamic"), "-i", "bad"};
+    auto expect_error = [&](const std::string& text, const std::string& message) {
+        write_text(work + "/config.json", text);
+        auto r = run_phx(call);
+        EXPECT_EQ(r.status, 2) << text << r.err;
+        EXPECT_NE(r.err.find(message), std::string::npos) << text << " -> " << r.err;
+    };
+    expect_error("{\n  \"Args\": [\"x\",]\n}\n", "config.json:2:");
+    expect_error("{\"Arg\": []}", "did you mean 'Args'");
+    expect_error("{\"Files\": [\"no-such-file\"]}", "no-such-file");
+    expect_error("{\"TargetRoot\": \"x\"}", "not supported yet");
+    expect_error("{\"RunConfig\": {\"Ports\": [\"8080\"]}}", "RunConfig.Ports is not supported yet");
+    EXPECT_EQ(std::system(("test -z \"$(ls -A '" + home + "/images' 2>/dev/null)\"").c_str()), 0)
+        << "something was left in " << home << "/images";
 }
 
 }  // namespace

@@ -115,7 +115,7 @@ TEST(InputErrors, ProgramIsCheckedBeforeTheKernel) {
 
 TEST(InputErrors, UnknownCommandAndMissingProgram) {
     expect_usage_error({"bogus"}, "unknown command 'bogus'");
-    expect_usage_error({"run"}, "program is required");
+    expect_usage_error({"run"}, "no program");
     expect_usage_error({"run", "--no-such-flag", guest("hello_glibc")}, "--no-such-flag");
 }
 

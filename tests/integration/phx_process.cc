@@ -95,6 +95,7 @@ Outcome run_phx(const PhxCall& call) {
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);  // phx and its QEMU in one group, so a timeout can kill both
+        if (!call.cwd.empty() && chdir(call.cwd.c_str()) != 0) _exit(126);
         int in_fd = in_pipe[0] >= 0 ? in_pipe[0] : open("/dev/null", O_RDONLY);
         dup2(in_fd, 0);
         dup2(out_pipe[1], 1);

@@ -16,6 +16,8 @@ struct PhxCall {
     // Environment changes on top of the test's own environment; nullopt removes the variable.
     std::map<std::string, std::optional<std::string>> env;
     int timeout_seconds = kDefaultTimeoutSeconds;
+    // phx's working directory ("" for the test's own): relative config paths start here.
+    std::string cwd;
     // phx's stdin: these bytes, then end of file (/dev/null when empty).
     std::string input;
     // When set, `signal` is sent to phx once its stdout contains this text.
