@@ -22,6 +22,7 @@ demo: build
 
 bench: build
 	$(BUILD)/bench/boot/bench_boot --runs 20
+	$(BUILD)/bench/image/bench_image --runs 10
 
 fuzz: deps
 	scripts/fuzz 30

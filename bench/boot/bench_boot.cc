@@ -23,127 +23,11 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
+#include "bench/common/measure.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr int kTimeoutMs = 60000;
-
-bool kvm_available() {
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (fd < 0) return false;
-    close(fd);
-    return true;
-}
-
-struct Sample {
-    double first_byte_ms = -1;    // anything on stdout (for Phoenix: the kernel's first line)
-    double first_output_ms = -1;  // the program's own first output (`marker` seen)
-    double exit_ms = -1;
-    int status = -1;
-};
-
-double since(Clock::time_point start) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-// Spawns args with stdout on a pipe (stderr and stdin inherited) and times it.
-Sample measure(const std::vector<std::string>& args, const char* marker) {
-    Sample sample;
-    int fds[2];
-    if (pipe(fds) != 0) return sample;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    posix_spawn_file_actions_addclose(&actions, fds[1]);
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    auto start = Clock::now();
-    pid_t pid = 0;
-    int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    if (spawned != 0) {
-        close(fds[0]);
-        return sample;
-    }
-    std::string seen;
-    char buffer[4096];
-    for (;;) {
-        pollfd pfd = {fds[0], POLLIN, 0};
-        int left = kTimeoutMs - int(since(start));
-        if (left <= 0 || poll(&pfd, 1, left) <= 0) {
-            kill(pid, SIGKILL);
-            break;
-        }
-        ssize_t n = read(fds[0], buffer, sizeof buffer);
-        if (n <= 0) break;
-        if (sample.first_byte_ms < 0) sample.first_byte_ms = since(start);
-        seen.append(buffer, size_t(n));
-        if (sample.first_output_ms < 0 && seen.find(marker) != std::string::npos)
-            sample.first_output_ms = since(start);
-    }
-    close(fds[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    sample.exit_ms = since(start);
-    sample.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return sample;
-}
-
-// Spawns args with stdout on a pipe and returns the arrival time of every line.
-std::vector<double> line_times(const std::vector<std::string>& args) {
-    std::vector<double> times;
-    int fds[2];
-    if (pipe(fds) != 0) return times;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    posix_spawn_file_actions_addclose(&actions, fds[1]);
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    auto start = Clock::now();
-    pid_t pid = 0;
-    int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    if (spawned != 0) {
-        close(fds[0]);
-        return times;
-    }
-    char buffer[4096];
-    for (;;) {
-        pollfd pfd = {fds[0], POLLIN, 0};
-        int left = kTimeoutMs - int(since(start));
-        if (left <= 0 || poll(&pfd, 1, left) <= 0) {
-            kill(pid, SIGKILL);
-            break;
-        }
-        ssize_t n = read(fds[0], buffer, sizeof buffer);
-        if (n <= 0) break;
-        double now = since(start);
-        for (ssize_t i = 0; i < n; ++i)
-            if (buffer[i] == '\n') times.push_back(now);
-    }
-    close(fds[0]);
-    waitpid(pid, nullptr, 0);
-    return times;
-}
-
-// Nearest-rank percentile.
-double percentile(std::vector<double> values, double p) {
-    std::sort(values.begin(), values.end());
-    size_t rank = size_t(std::ceil(p * double(values.size())));
-    return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
-}
+using namespace bench;
 
 struct Subject {
     const char* name;
@@ -163,9 +47,7 @@ struct Subject {
     }
     static void print_stats(const char* name, const char* metric_name,
                             const std::vector<double>& values) {
-        std::printf("bench boot %s %s_ms median=%.2f p10=%.2f p90=%.2f n=%zu\n", name, metric_name,
-                    percentile(values, 0.5), percentile(values, 0.1), percentile(values, 0.9),
-                    values.size());
+        bench::print_stats("boot", name, metric_name, values);
     }
 };
 

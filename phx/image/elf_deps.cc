@@ -212,6 +212,10 @@ Dependencies resolve_dependencies(const std::string& program, const DependencyOp
     if (deps.interpreter) {
         seen_paths.insert(fs::weakly_canonical(*deps.interpreter).string());
         seen_names.insert(fs::path(*deps.interpreter).filename().string());
+        auto interp = read_elf_dynamic(*deps.interpreter);
+        if (interp.soname) seen_names.insert(*interp.soname);
+        // musl's dynamic linker is its libc: a program's DT_NEEDED "libc.so" is the loader.
+        if (fs::path(*deps.interpreter).filename().string().rfind("ld-musl-", 0) == 0) seen_names.insert("libc.so");
     }
 
     for (size_t index = 0; index < objects.size(); ++index) {

@@ -61,6 +61,14 @@ TEST_P(DynamicProgram, LibstdcxxProgramRuns) {
     EXPECT_NE(r.out.find("caught: boom"), std::string::npos) << r.out;
 }
 
+// musl's dynamic linker is its libc: the program's DT_NEEDED libc.so is the interpreter.
+TEST_P(DynamicProgram, MuslDynamicProgramRuns) {
+    auto r = run("hello_musl_dynamic", {"-e", "PHX_TEST_ENV=musl-dyn"});
+    EXPECT_EQ(r.status, 7) << r.out << r.err;
+    EXPECT_NE(r.out.find("PHX_TEST_ENV=musl-dyn"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("musl ok"), std::string::npos) << r.out;
+}
+
 INSTANTIATE_TEST_SUITE_P(Target, DynamicProgram, ::testing::Values("builtin", "qemu-kvm", "qemu-tcg"));
 
 TEST(ImageCreate, PassesFsckIsReproducibleAndRunsByName) {
