@@ -4,6 +4,7 @@
 
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/console/log.h"
+#include "kernel/mm/kernel_window.h"
 #include "kernel/proc/process.h"
 
 namespace kernel::mm {
@@ -20,6 +21,10 @@ constexpr uint64_t kFetch = 1 << 4;
 }  // namespace
 
 bool handle_page_fault(const arch::TrapFrame& frame, uint64_t address) {
+    // A kernel read of a lazy view (the loader parsing a file in place): map the page.
+    if (address >= arch::kMmioRegionBase && address - arch::kMmioRegionBase < arch::kMmioRegionSize &&
+        !(frame.error_code & (kUserMode | kPresent | kWrite | kFetch)))
+        return handle_view_fault(address);
     if (address >= arch::kUserEnd || !proc::has_current()) return false;
     if (frame.error_code & kReservedBit) return false;
     // The kernel itself must never run user code (SMEP) and only touches user memory from the

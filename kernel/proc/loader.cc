@@ -8,6 +8,7 @@
 #include "kernel/debug/panic.h"
 #include "kernel/fs/console_file.h"
 #include "kernel/fs/vfs.h"
+#include "kernel/mm/kernel_window.h"
 #include "kernel/mm/page_table.h"
 #include "kernel/mm/heap.h"
 #include "kernel/proc/process.h"
@@ -56,24 +57,23 @@ struct Executable {
     fs::Inode* inode = nullptr;  // borrowed; set when the bytes are a view of it
 };
 
-// A read-only, contiguous kernel view of a file's pages, for parsing the ELF in place.
+// The page cache's pages of a file, as a lazy view's source.
+class InodePages final : public mm::PageSource {
+public:
+    explicit InodePages(fs::Inode& inode) : m_inode(&inode) {}
+    lib::Result<uint64_t> frame(uint64_t index) override { return m_inode->cached_page(index); }
+
+private:
+    fs::Inode* m_inode;
+};
+
+// A read-only, contiguous kernel view of a file for parsing the ELF in place: pages are read
+// from the disk only when the parser or the loader touches them.
 lib::Result<std::span<const std::byte>> view_file(fs::Inode& inode) {
-    uint64_t size = inode.size();
-    if (size == 0) return lib::Errno::NoExec;
-    uint64_t pages = (size + kPage - 1) / kPage;
-    uint64_t va = TRY(mm::reserve_kernel_window(pages));
-    for (uint64_t i = 0; i < pages;) {
-        uint64_t frame = TRY(inode.cached_page(i));
-        uint64_t run = 1;
-        while (i + run < pages) {
-            auto next = inode.cached_page(i + run);
-            if (next.is_error() || next.value() != frame + run * kPage) break;
-            ++run;
-        }
-        TRY(mm::kernel_page_table().map_pages(va + i * kPage, frame, run, mm::pte::kNoExecute | mm::pte::kGlobal));
-        i += run;
-    }
-    return std::span<const std::byte>(reinterpret_cast<const std::byte*>(va), size_t(size));
+    if (inode.size() == 0) return lib::Errno::NoExec;
+    auto* pages = mm::try_make<InodePages>(inode);  // lives as long as the program
+    if (!pages) return lib::Errno::NoMem;
+    return mm::make_lazy_view(*pages, inode.size());
 }
 
 // Maps every PT_LOAD at bias. From a file, whole pages of file data are the page cache's own
