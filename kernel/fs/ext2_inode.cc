@@ -1,4 +1,5 @@
-// Ext2Inode: one lib::fs::ext2 inode behind the VFS interface.
+// Ext2Inode: one lib::fs::ext2 inode behind the VFS interface, read-only (the Inode defaults
+// refuse every change with EROFS; the overlay above makes the root writable).
 #include "kernel/fs/ext2_inode.h"
 
 #include "kernel/arch/x86_64/layout.h"
@@ -9,6 +10,9 @@
 namespace kernel::fs {
 
 namespace {
+
+constexpr uint64_t kExt2Magic = 0xef53;  // EXT2_SUPER_MAGIC
+constexpr uint64_t kStReadOnly = 0x1, kStValid = 0x20;
 
 // Shared by every inode of the mount.
 struct Mount {
@@ -25,6 +29,19 @@ public:
 
     uint32_t mode() const override { return m_info.mode; }
     uint64_t size() const override { return m_info.size; }
+    uint64_t ino() const override { return m_info.ino; }
+    const void* filesystem() const override { return m_mount; }
+
+    lib::Result<FsStats> statfs() const override {
+        const auto& volume = m_mount->volume;
+        FsStats stats{};
+        stats.type = kExt2Magic;
+        stats.block_size = volume.block_size();
+        stats.blocks = volume.blocks_count();
+        stats.files = volume.inodes_count();
+        stats.flags = kStValid | kStReadOnly;
+        return stats;
+    }
 
     lib::ErrorOr stat(sys::LinuxStat& out) const override {
         out = {};
@@ -62,11 +79,18 @@ public:
 
     lib::Result<bool> next_entry(uint64_t& cookie, DirEntry& out) override {
         if (!is_directory()) return lib::Errno::NotDir;
-        return m_mount->volume.next_entry(m_info.ino, cookie, out);
+        lib::fs::ext2::DirEntry entry;
+        if (!TRY(m_mount->volume.next_entry(m_info.ino, cookie, entry))) return false;
+        out.ino = entry.ino;
+        out.type = entry.type;
+        out.name_length = entry.name_length;
+        __builtin_memcpy(out.name, entry.name, size_t(entry.name_length) + 1);
+        return true;
     }
 
     lib::Result<uint64_t> cached_page(uint64_t index) override {
-        if (!is_regular() || m_mount->volume.block_size() != arch::kPageSize) return lib::Errno::OpNotSupp;
+        if (!is_regular() || m_mount->volume.block_size() != arch::kPageSize)
+            return lib::Errno::OpNotSupp;
         if (index * arch::kPageSize >= m_info.size) return m_mount->zero_page;
         // The block map a window at a time: the reader loads the inode once per window.
         if (!m_window || index < m_window_first || index >= m_window_first + m_window_count) {
@@ -76,12 +100,14 @@ public:
             }
             m_window_first = index - index % kWindow;
             m_window_count = 0;  // a failed fill leaves nothing stale behind
-            m_window_count = TRY(m_mount->volume.block_offsets(m_info.ino, m_window_first, {m_window, kWindow}));
+            m_window_count =
+                TRY(m_mount->volume.block_offsets(m_info.ino, m_window_first, {m_window, kWindow}));
             if (index >= m_window_first + m_window_count) return lib::Errno::Io;
         }
         uint64_t offset = m_window[index - m_window_first];
         if (offset == 0) return m_mount->zero_page;  // a hole
-        return m_mount->device->cache().page((m_mount->device->offset() + offset) / arch::kPageSize);
+        return m_mount->device->cache().page((m_mount->device->offset() + offset) /
+                                             arch::kPageSize);
     }
 
     ~Ext2Inode() override { mm::kfree(m_window); }

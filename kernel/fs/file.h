@@ -1,6 +1,6 @@
-// An open file description: what a file descriptor refers to. Each kind (console today; pipes,
-// regular files and sockets in later issues) implements the operations it supports; the rest
-// fail the way Linux fails them.
+// An open file description: what a file descriptor refers to. Each kind (the console, files
+// and directories of the VFS; pipes and sockets in later issues) implements the operations it
+// supports; the rest fail the way Linux fails them.
 #pragma once
 
 #include <cstddef>
@@ -29,6 +29,7 @@ public:
     virtual lib::Result<int64_t> seek(int64_t offset, int whence);
     // pread/pwrite: ESPIPE unless the file is seekable.
     virtual lib::Result<size_t> pread(std::span<char> buffer, uint64_t offset);
+    virtual lib::Result<size_t> pwrite(std::span<const char> data, uint64_t offset);
     // A file opened from the VFS (regular file or directory), else nullptr: no RTTI here.
     virtual InodeFile* as_inode_file() { return nullptr; }
     // poll(2) readiness now: POLLIN/POLLOUT bits (kernel/sys/linux_types.h). Regular files
@@ -36,6 +37,8 @@ public:
     virtual int16_t poll_events() { return 0x001 | 0x004 | 0x040 | 0x100; }
     // The O_* status flags (O_APPEND, O_NONBLOCK, the access mode) for F_GETFL.
     virtual int status_flags() const { return 2; }  // O_RDWR
+    // F_SETFL: the flags a description lets change (O_APPEND for files); others ignore it.
+    virtual void set_status_flags(int) {}
 
     void retain() { ++m_references; }
     // Drops one reference; deletes the description when it was the last.

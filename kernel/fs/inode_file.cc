@@ -1,3 +1,4 @@
+// InodeFile: reads and writes at the file offset (O_APPEND: at the end), seeks, listings.
 #include "kernel/fs/inode_file.h"
 
 #include "kernel/sys/linux_types.h"
@@ -7,32 +8,48 @@ namespace kernel::fs {
 namespace {
 
 constexpr int kSeekSet = 0, kSeekCur = 1, kSeekEnd = 2, kSeekData = 3, kSeekHole = 4;
-constexpr int kAccessMode = 3, kWriteOnly = 1;
+// F_SETFL may change these (Linux: O_APPEND, O_ASYNC, O_DIRECT, O_NOATIME, O_NONBLOCK).
+constexpr int kChangeableFlags = 02000 | 020000 | 040000 | 01000000 | 04000;
 
 }  // namespace
 
 InodeFile::~InodeFile() { m_inode->release(); }
 
 lib::Result<size_t> InodeFile::read(std::span<char> buffer) {
-    if ((m_flags & kAccessMode) == kWriteOnly) return lib::Errno::BadF;
+    if (!readable()) return lib::Errno::BadF;
     size_t got = TRY(m_inode->read(m_offset, std::as_writable_bytes(buffer)));
     m_offset += got;
     return got;
 }
 
-lib::Result<size_t> InodeFile::write(std::span<const char>) {
-    // Opening for writing already failed with EROFS; this is a read-only description.
-    return lib::Errno::BadF;
+lib::Result<size_t> InodeFile::write(std::span<const char> data) {
+    if (!writable()) return lib::Errno::BadF;
+    if (m_flags & kAppend) m_offset = m_inode->size();
+    size_t written = TRY(m_inode->write(m_offset, std::as_bytes(data)));
+    m_offset += written;
+    return written;
 }
 
 lib::Result<size_t> InodeFile::pread(std::span<char> buffer, uint64_t offset) {
-    if ((m_flags & kAccessMode) == kWriteOnly) return lib::Errno::BadF;
+    if (!readable()) return lib::Errno::BadF;
     return m_inode->read(offset, std::as_writable_bytes(buffer));
+}
+
+lib::Result<size_t> InodeFile::pwrite(std::span<const char> data, uint64_t offset) {
+    if (!writable()) return lib::Errno::BadF;
+    // Linux appends even for pwrite on an O_APPEND description (pwrite(2), BUGS).
+    if (m_flags & kAppend) offset = m_inode->size();
+    return m_inode->write(offset, std::as_bytes(data));
+}
+
+void InodeFile::set_status_flags(int flags) {
+    m_flags = (m_flags & ~kChangeableFlags) | (flags & kChangeableFlags);
 }
 
 lib::ErrorOr InodeFile::stat(sys::LinuxStat& out) { return m_inode->stat(out); }
 
 lib::Result<int64_t> InodeFile::seek(int64_t offset, int whence) {
+    if (m_flags & kPath) return lib::Errno::BadF;
     int64_t base;
     switch (whence) {
         case kSeekSet:

@@ -1,5 +1,5 @@
 // An open regular file or directory from the VFS: the inode, the file offset (for a
-// directory, getdents64's cookie) and the open flags.
+// directory, getdents64's cookie) and the open flags (access mode, O_APPEND, O_PATH...).
 #pragma once
 
 #include "kernel/fs/file.h"
@@ -9,6 +9,9 @@ namespace kernel::fs {
 
 class InodeFile final : public File {
 public:
+    static constexpr int kAccessMode = 03, kReadOnly = 0, kWriteOnly = 01, kReadWrite = 02;
+    static constexpr int kAppend = 02000, kPath = 010000000;
+
     // Takes over one reference to `inode`.
     InodeFile(Inode* inode, int flags) : m_inode(inode), m_flags(flags) {}
     ~InodeFile() override;
@@ -16,12 +19,19 @@ public:
     lib::Result<size_t> read(std::span<char> buffer) override;
     lib::Result<size_t> write(std::span<const char> data) override;
     lib::Result<size_t> pread(std::span<char> buffer, uint64_t offset) override;
+    lib::Result<size_t> pwrite(std::span<const char> data, uint64_t offset) override;
     lib::ErrorOr stat(sys::LinuxStat& out) override;
     lib::Result<int64_t> seek(int64_t offset, int whence) override;
     InodeFile* as_inode_file() override { return this; }
     int status_flags() const override { return m_flags; }
+    void set_status_flags(int flags) override;
 
     Inode& inode() { return *m_inode; }
+    bool readable() const { return !(m_flags & kPath) && (m_flags & kAccessMode) != kWriteOnly; }
+    bool writable() const {
+        return !(m_flags & kPath) &&
+               ((m_flags & kAccessMode) == kWriteOnly || (m_flags & kAccessMode) == kReadWrite);
+    }
     // The next directory entry from the file's position; false at the end.
     lib::Result<bool> next_entry(DirEntry& out);
     // Steps back to before the entry last returned (getdents64 that ran out of room).

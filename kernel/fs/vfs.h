@@ -1,7 +1,8 @@
-// The VFS: inodes behind one interface, path resolution, and the root mount. Today the root is
-// the image's ext2 filesystem, read-only (the writable in-memory overlay, /tmp, /dev and /proc
-// come next, issue #4); paths resolve the way Linux resolves them: "." and "..", symbolic
-// links (at most 40 per lookup), trailing slashes demanding a directory.
+// The VFS: inodes behind one interface, the mount table and path resolution. "/" is the
+// image's ext2 filesystem, read-only, under a writable in-memory overlay (overlay.h): writes
+// work and vanish at reboot. /tmp is a tmpfs (memfs.h). Paths resolve the way Linux resolves
+// them: "." and "..", symbolic links (at most 40 per lookup), trailing slashes demanding a
+// directory, mount points crossed both ways.
 #pragma once
 
 #include <cstddef>
@@ -10,7 +11,6 @@
 #include <string_view>
 
 #include "lib/base/result.h"
-#include "lib/fs/ext2/volume.h"
 
 namespace kernel::sys {
 struct LinuxStat;
@@ -20,12 +20,42 @@ namespace kernel::fs {
 
 inline constexpr uint32_t kTypeMask = 0170000, kTypeDirectory = 0040000, kTypeRegular = 0100000,
                           kTypeSymlink = 0120000;
+inline constexpr uint32_t kPermissionMask = 07777;
 inline constexpr size_t kPathMax = 4096;
+inline constexpr size_t kNameMax = 255;
 inline constexpr int kMaxSymlinks = 40;
+inline constexpr unsigned kRenameNoReplace = 1;  // RENAME_NOREPLACE
 
-using DirEntry = lib::fs::ext2::DirEntry;
+// d_type values (DT_*), as getdents64 reports them.
+inline constexpr uint8_t kDtUnknown = 0, kDtDir = 4, kDtReg = 8, kDtLnk = 10;
+uint8_t dt_type(uint32_t mode);
 
-// Reference counted: lookups return a reference the caller must release().
+struct DirEntry {
+    uint64_t ino;
+    uint8_t type;  // a DT_* value
+    uint8_t name_length;
+    char name[256];  // name_length bytes, then a NUL
+};
+
+struct Timestamp {
+    int64_t seconds;
+    uint32_t nanoseconds;
+};
+Timestamp now();
+
+// What statfs reports (struct statfs, in blocks of block_size).
+struct FsStats {
+    uint64_t type;  // f_type magic
+    uint64_t block_size;
+    uint64_t blocks, blocks_free, blocks_available;
+    uint64_t files, files_free;
+    uint64_t flags;  // ST_*
+};
+
+// Reference counted: lookups return a reference the caller must release(). Each filesystem
+// (mount) has its own filesystem() identity; operations that take a second inode (rename,
+// link) are only called with inodes of the same filesystem, so an implementation may cast it
+// to its own type.
 class Inode {
 public:
     virtual ~Inode() = default;
@@ -33,20 +63,56 @@ public:
     void release() {
         if (--m_references == 0) delete this;
     }
+    // The caller holds the only reference (a release() would delete the inode).
+    bool has_one_reference() const { return m_references == 1; }
 
     virtual uint32_t mode() const = 0;
     virtual uint64_t size() const = 0;
+    virtual uint64_t ino() const = 0;
+    virtual const void* filesystem() const = 0;
     virtual lib::ErrorOr stat(sys::LinuxStat& out) const = 0;
-    // The child `name` of this directory. NotDir for a non-directory.
+    virtual bool writable() const { return false; }
+    virtual lib::Result<FsStats> statfs() const { return lib::Errno::NoSys; }
+
+    // --- reading ---
+    // The child `name` of this directory ("." and ".." included). NotDir for a non-directory.
     virtual lib::Result<Inode*> lookup(std::string_view name);
     // File data (regular files). IsDir for a directory.
     virtual lib::Result<size_t> read(uint64_t offset, std::span<std::byte> out);
     virtual lib::Result<size_t> read_link(std::span<char> out);
     // Directory entries, "." and ".." included; `cookie` starts at 0 (getdents64's d_off).
     virtual lib::Result<bool> next_entry(uint64_t& cookie, DirEntry& out);
-    // A frame holding page `index` of the data, owned by the page cache (never freed, never
-    // written through), or NotSup when the data is not page aligned on its device.
+    // A frame holding page `index` of the data, or NotSup when the data is not page aligned
+    // in memory. Read-only mappings borrow it (never freed by them, never written through);
+    // its owner keeps it valid for the life of the VM once lent (see memfs.h).
     virtual lib::Result<uint64_t> cached_page(uint64_t index);
+
+    // --- writing (defaults: ReadOnlyFs, or NotDir / IsDir where the type is wrong) ---
+    // Before a description opened for writing exists: the overlay copies the file up here
+    // (only its metadata when `truncating`).
+    virtual lib::ErrorOr open_for_write(bool truncating);
+    virtual lib::Result<size_t> write(uint64_t offset, std::span<const std::byte> data);
+    virtual lib::ErrorOr truncate(uint64_t size);
+    virtual lib::ErrorOr set_mode(uint32_t permissions);
+    virtual lib::ErrorOr set_owner(uint32_t uid, uint32_t gid);
+    // nullptr leaves that time alone; ctime becomes now.
+    virtual lib::ErrorOr set_times(const Timestamp* atime, const Timestamp* mtime);
+
+    // --- directories (names are single components, never "." or "..", at most kNameMax) ---
+    // A new empty regular file (a new reference); Exist when the name is taken.
+    virtual lib::Result<Inode*> create(std::string_view name, uint32_t permissions);
+    virtual lib::ErrorOr make_directory(std::string_view name, uint32_t permissions);
+    virtual lib::ErrorOr make_symlink(std::string_view name, std::string_view target);
+    // A hard link `name` to `target` (a non-directory of this filesystem).
+    virtual lib::ErrorOr link(std::string_view name, Inode& target);
+    // unlink (`directory` false: IsDir for a directory) or rmdir (true: NotDir for anything
+    // else, NotEmpty unless empty).
+    virtual lib::ErrorOr remove(std::string_view name, bool directory);
+    // POSIX rename to `to_dir` (this filesystem): replaces a target of a compatible type
+    // (NotDir, IsDir, NotEmpty otherwise), Inval for a directory moved under itself, Exist
+    // with kRenameNoReplace.
+    virtual lib::ErrorOr rename(std::string_view from, Inode& to_dir, std::string_view to,
+                                unsigned flags);
 
     bool is_directory() const { return (mode() & kTypeMask) == kTypeDirectory; }
     bool is_regular() const { return (mode() & kTypeMask) == kTypeRegular; }
@@ -94,13 +160,30 @@ private:
 Inode* root();
 bool has_root();
 
-// Mounts the ext2 filesystem of the disk's Linux partition as "/". Logs what it mounted or
-// why it could not.
+// Mounts the ext2 filesystem of the disk's Linux partition as "/" under a writable overlay,
+// and a tmpfs at /tmp. Logs what it mounted or why it could not.
 lib::ErrorOr mount_root(class DiskCache& cache);
+
+// Mounts the tree `root` (takes over the reference) on the directory `path`, creating that
+// directory (mode 0755) when it is missing. Busy when something is mounted there already.
+lib::ErrorOr mount(std::string_view path, Inode* root);
+// Something is mounted on this directory, or it is the root of a mount: rmdir and rename
+// say Busy.
+bool is_mount_point(const Inode& inode);
 
 // Resolves `path` from `base` (a directory; ignored for absolute paths). `follow_last`: a
 // final symlink is followed (stat vs lstat). NoEnt, NotDir, Loop, NameTooLong as Linux.
 lib::Result<Inode*> resolve(std::string_view path, Inode* base, bool follow_last = true);
+
+// The directory that holds the last component of `path` and that component, for the calls
+// that create or remove a name. `last` is empty for "/" and may be "." or ".." (the callers
+// fail those the way each syscall does); `trailing_slash`: the path ended in '/'.
+struct ParentPath {
+    Inode* directory;  // a new reference
+    std::string_view last;
+    bool trailing_slash;
+};
+lib::Result<ParentPath> resolve_parent(std::string_view path, Inode* base);
 
 // Reads a whole small file (the manifest) into kernel memory. The caller kfree()s `*out`.
 lib::Result<size_t> read_whole_file(std::string_view path, std::byte** out, size_t max_size);

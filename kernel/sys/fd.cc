@@ -1,5 +1,7 @@
-// Syscalls on file descriptors: read/write and their vectored forms, close, lseek, ioctl,
-// fstat. Data moves through a bounded kernel bounce buffer so a huge count costs no memory.
+// Syscalls on file descriptors: read/write, their vectored and positioned forms, sendfile,
+// close, lseek, ioctl, fstat, dup, fcntl. Data moves through a bounded kernel bounce buffer so
+// a huge count costs no memory.
+#include "kernel/fs/inode_file.h"
 #include "kernel/proc/process.h"
 #include "kernel/sys/handlers.h"
 
@@ -13,7 +15,10 @@ constexpr int kIovMax = 1024;  // Linux's UIO_MAXIOV
 // Linux clamps a single transfer to MAX_RW_COUNT (INT_MAX rounded down to a page).
 constexpr uint64_t kMaxRwCount = 0x7ffff000;
 
-lib::Result<size_t> write_from_user(fs::File& file, uint64_t address, uint64_t count) {
+// write (position < 0) or pwrite: chunk by chunk; a failure after some data got through
+// reports what did.
+lib::Result<size_t> write_from_user_at(fs::File& file, uint64_t address, uint64_t count,
+                                       int64_t position) {
     char bounce[kBounceSize];
     size_t done = 0;
     if (count > kMaxRwCount) count = kMaxRwCount;
@@ -21,14 +26,23 @@ lib::Result<size_t> write_from_user(fs::File& file, uint64_t address, uint64_t c
         size_t chunk = count - done < kBounceSize ? count - done : kBounceSize;
         auto copied = mm::copy_from_user_bytes(bounce, address + done, chunk);
         if (copied.is_error()) {
-            if (done) break;  // a partial write reports what got through
+            if (done) break;
             return copied.error();
         }
-        size_t written = TRY(file.write({bounce, chunk}));
-        done += written;
-        if (written < chunk) break;
+        auto written = position < 0 ? file.write({bounce, chunk})
+                                    : file.pwrite({bounce, chunk}, uint64_t(position) + done);
+        if (written.is_error()) {
+            if (done) break;
+            return written.error();
+        }
+        done += written.value();
+        if (written.value() < chunk) break;
     }
     return done;
+}
+
+lib::Result<size_t> write_from_user(fs::File& file, uint64_t address, uint64_t count) {
+    return write_from_user_at(file, address, count, -1);
 }
 
 lib::Result<size_t> read_to_user(fs::File& file, uint64_t address, uint64_t count) {
@@ -115,10 +129,67 @@ SyscallResult sys_pread64(int fd, UserOut<char> buffer, uint64_t count, int64_t 
     return int64_t(got);
 }
 
+SyscallResult sys_pwrite64(int fd, UserIn<char> buffer, uint64_t count, int64_t offset) {
+    fs::File* file = TRY(proc::current().fds().get(fd));
+    if (offset < 0) return lib::Errno::Inval;
+    if (count == 0) {
+        TRY(file->pwrite({}, uint64_t(offset)));  // the checks without the data
+        return 0;
+    }
+    return int64_t(TRY(write_from_user_at(*file, buffer.address(), count, offset)));
+}
+
+// From a file (at *offset, or at its own position, which then advances) to any file, through
+// the bounce buffer; stops early where the destination takes less.
+SyscallResult sys_sendfile(int out_fd, int in_fd, UserOut<int64_t> offset, uint64_t count) {
+    fs::File* in = TRY(proc::current().fds().get(in_fd));
+    fs::File* out = TRY(proc::current().fds().get(out_fd));
+    fs::InodeFile* source = in->as_inode_file();
+    if (!source || !source->inode().is_regular()) return lib::Errno::Inval;
+    if (!source->readable()) return lib::Errno::BadF;
+    int64_t position;
+    if (!offset.is_null()) {
+        TRY(mm::copy_from_user(position, UserIn<int64_t>(offset.address())));
+        if (position < 0) return lib::Errno::Inval;
+    } else {
+        position = TRY(in->seek(0, 1));
+    }
+    if (count > kMaxRwCount) count = kMaxRwCount;
+    char bounce[kBounceSize];
+    uint64_t done = 0;
+    lib::Errno error{};
+    bool failed = false;
+    while (done < count) {
+        size_t chunk = count - done < kBounceSize ? size_t(count - done) : kBounceSize;
+        auto got = in->pread({bounce, chunk}, uint64_t(position));
+        if (got.is_error() || got.value() == 0) {
+            failed = got.is_error();
+            if (failed) error = got.error();
+            break;
+        }
+        auto written = out->write({bounce, got.value()});
+        if (written.is_error()) {
+            failed = true;
+            error = written.error();
+            break;
+        }
+        done += written.value();
+        position += int64_t(written.value());
+        if (written.value() < got.value()) break;
+    }
+    if (failed && done == 0) return error;
+    if (!offset.is_null())
+        TRY(mm::copy_to_user(offset, position));
+    else
+        TRY(in->seek(position, 0));
+    return int64_t(done);
+}
+
 namespace {
 
 constexpr int kFDupfd = 0, kFGetfd = 1, kFSetfd = 2, kFGetfl = 3, kFSetfl = 4, kFGetlk = 5,
-              kFSetlk = 6, kFSetlkw = 7, kFDupfdCloexec = 1030, kFdCloexec = 1, kOCloexecFlag = 02000000;
+              kFSetlk = 6, kFSetlkw = 7, kFDupfdCloexec = 1030, kFdCloexec = 1,
+              kOCloexecFlag = 02000000;
 constexpr int16_t kFUnlck = 2;
 
 SyscallResult duplicate(int fd, int lowest, bool cloexec) {
@@ -160,7 +231,8 @@ SyscallResult sys_fcntl(int fd, int command, uint64_t argument) {
     switch (command) {
         case kFDupfd:
         case kFDupfdCloexec:
-            if (int64_t(argument) < 0 || argument >= uint64_t(proc::FdTable::kMaxFds)) return lib::Errno::Inval;
+            if (int64_t(argument) < 0 || argument >= uint64_t(proc::FdTable::kMaxFds))
+                return lib::Errno::Inval;
             return duplicate(fd, int(argument), command == kFDupfdCloexec);
         case kFGetfd:
             return fds.cloexec(fd) ? kFdCloexec : 0;
@@ -170,7 +242,10 @@ SyscallResult sys_fcntl(int fd, int command, uint64_t argument) {
         case kFGetfl:
             return file->status_flags();
         case kFSetfl:
-            return 0;  // FIXME(#5): O_NONBLOCK and O_APPEND once files can block or append
+            // O_APPEND (and the other changeable flags) for files; FIXME(#5): O_NONBLOCK for
+            // descriptions that can block.
+            file->set_status_flags(int(argument));
+            return 0;
         case kFGetlk: {
             // One process: no lock can conflict with the caller's. l_type = F_UNLCK.
             TRY(mm::copy_to_user_bytes(argument, &kFUnlck, sizeof(kFUnlck)));

@@ -1,107 +1,69 @@
-// Path-based syscalls and directory reads over the VFS: open/openat, stat/lstat/newfstatat/
-// statx, access/faccessat, readlink(at), getdents64, getcwd, chdir/fchdir, umask. The root is
-// read-only for now: anything that would write to it fails with EROFS (the writable overlay
-// is FIXME(#4)). /proc/self/exe is answered here until /proc exists.
+// Path-based syscalls and directory reads over the VFS: open/openat/creat (O_CREAT, O_EXCL,
+// O_TRUNC; O_TMPFILE is EOPNOTSUPP), stat/lstat/newfstatat/statx, access/faccessat,
+// readlink(at), getdents64, getcwd, chdir/fchdir, umask. /proc/self/exe is answered here until
+// /proc exists. Calls that change names or attributes are in fs_names.cc and fs_attrs.cc.
 #include "kernel/fs/inode_file.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/mm/heap.h"
 #include "kernel/proc/process.h"
+#include "kernel/sys/fs_path.h"
 #include "kernel/sys/handlers.h"
 
 namespace kernel::sys {
 
 namespace {
 
-constexpr size_t kPathMax = fs::kPathMax;
-
 constexpr int kAccessMode = 03, kWriteOnly = 01, kReadWrite = 02;
-constexpr int kOCreat = 0100, kOExcl = 0200, kOTrunc = 01000, kODirectory = 0200000,
-              kONoFollow = 0400000, kOCloexec = 02000000, kOPath = 010000000, kOTmpfile = 020000000;
-constexpr int kAtSymlinkNoFollow = 0x100, kAtEaccess = 0x200;
+constexpr int kOCreat = 0100, kOExcl = 0200, kONoCtty = 0400, kOTrunc = 01000,
+              kODirectory = 0200000, kONoFollow = 0400000, kOCloexec = 02000000, kOPath = 010000000,
+              kOTmpfile = 020000000;
+constexpr int kAtEaccess = 0x200;
 constexpr int kXOk = 1, kWOk = 2, kROk = 4;
 
-// A path copied in from the program, NUL-terminated, on the heap (PATH_MAX is too much
-// stack for a 32 KiB kernel stack already holding a bounce buffer).
-class UserPath {
-public:
-    UserPath() : m_buffer(static_cast<char*>(mm::kmalloc(kPathMax))) {}
-    ~UserPath() { mm::kfree(m_buffer); }
-    UserPath(const UserPath&) = delete;
-    UserPath& operator=(const UserPath&) = delete;
-
-    lib::ErrorOr copy(UserIn<char> path) {
-        if (!m_buffer) return lib::Errno::NoMem;
-        m_length = TRY(mm::copy_string_from_user(m_buffer, kPathMax - 1, path));
-        return {};
-    }
-    std::string_view view() const { return {m_buffer, m_length}; }
-    bool empty() const { return m_length == 0; }
-
-private:
-    char* m_buffer;
-    size_t m_length = 0;
-};
-
-bool is_self_exe(std::string_view path) { return path == "/proc/self/exe" || path == "/proc/1/exe"; }
-
-// The directory a relative path starts from: the cwd, or dirfd's directory. A new reference.
-lib::Result<fs::Inode*> start_directory(int dirfd) {
-    if (dirfd == kAtFdCwd) {
-        fs::Inode* cwd = proc::current().cwd();
-        if (!cwd) return lib::Errno::NoEnt;  // no filesystem at all
-        cwd->retain();
-        return cwd;
-    }
-    fs::File* file = TRY(proc::current().fds().get(dirfd));
-    fs::InodeFile* opened = file->as_inode_file();
-    if (!opened) return lib::Errno::NotDir;
-    if (!opened->inode().is_directory()) return lib::Errno::NotDir;
-    opened->inode().retain();
-    return &opened->inode();
+bool is_self_exe(std::string_view path) {
+    return path == "/proc/self/exe" || path == "/proc/1/exe";
 }
 
-lib::Result<fs::Inode*> resolve_at(int dirfd, std::string_view path, bool follow) {
-    if (path.empty()) return lib::Errno::NoEnt;
-    if (!fs::has_root()) return lib::Errno::NoEnt;
-    if (path[0] == '/') return fs::resolve(path, nullptr, follow);
-    fs::InodeRef base(TRY(start_directory(dirfd)));
-    return fs::resolve(path, base.get(), follow);
+// O_CREAT found nothing: a new regular file in the directory holding the last component.
+lib::Result<fs::Inode*> create_at(int dirfd, std::string_view path, uint32_t mode) {
+    fs::ParentPath parent = TRY(parent_at(dirfd, path));
+    fs::InodeRef directory(parent.directory);
+    if (parent.trailing_slash || parent.last.empty() || parent.last == "." || parent.last == "..")
+        return lib::Errno::IsDir;
+    return directory->create(parent.last, mode & ~proc::current().umask & fs::kPermissionMask);
 }
 
-// The inode behind (dirfd, path) with AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW honoured.
-lib::Result<fs::Inode*> inode_at(int dirfd, const UserPath& path, int flags) {
-    if (path.empty()) {
-        if (!(flags & kAtEmptyPath)) return lib::Errno::NoEnt;
-        if (dirfd == kAtFdCwd) return start_directory(dirfd);
-        fs::File* file = TRY(proc::current().fds().get(dirfd));
-        fs::InodeFile* opened = file->as_inode_file();
-        if (!opened) return lib::Errno::BadF;  // callers handle non-VFS files themselves
-        opened->inode().retain();
-        return &opened->inode();
-    }
-    return resolve_at(dirfd, path.view(), !(flags & kAtSymlinkNoFollow));
-}
-
-SyscallResult do_openat(int dirfd, UserIn<char> user_path, int flags) {
+SyscallResult do_openat(int dirfd, UserIn<char> user_path, int flags, uint32_t mode) {
     UserPath path;
     TRY(path.copy(user_path));
     if ((flags & kOTmpfile) == kOTmpfile) return lib::Errno::OpNotSupp;
-    bool writes = (flags & kAccessMode) == kWriteOnly || (flags & kAccessMode) == kReadWrite ||
-                  (flags & kOTrunc);
-    auto found = resolve_at(dirfd, path.view(), !(flags & kONoFollow));
-    if (found.is_error()) {
-        // Creating a file needs a writable filesystem.
-        if (found.error() == lib::Errno::NoEnt && (flags & kOCreat) && fs::has_root())
-            return lib::Errno::ReadOnlyFs;
+    bool path_only = flags & kOPath;
+    bool writes = !path_only && ((flags & kAccessMode) == kWriteOnly ||
+                                 (flags & kAccessMode) == kReadWrite || (flags & kOTrunc));
+    bool exclusive = (flags & kOCreat) && (flags & kOExcl) && !path_only;
+    // O_EXCL: a symlink in last place counts as existing; it is not followed.
+    auto found = resolve_at(dirfd, path.view(), !(flags & kONoFollow) && !exclusive);
+    fs::InodeRef inode;
+    if (found.has_value()) {
+        inode = fs::InodeRef(found.value());
+        if (exclusive) return lib::Errno::Exist;
+        if (inode->is_symlink() && !path_only) return lib::Errno::Loop;  // O_NOFOLLOW on a link
+        if ((flags & kODirectory) && !inode->is_directory()) return lib::Errno::NotDir;
+        if (inode->is_directory() && (writes || ((flags & kOCreat) && !path_only)))
+            return lib::Errno::IsDir;
+        if (writes) {
+            bool truncating = (flags & kOTrunc) && inode->is_regular();
+            TRY(inode->open_for_write(truncating));
+            if (truncating) TRY(inode->truncate(0));
+        }
+    } else if (found.error() == lib::Errno::NoEnt && (flags & kOCreat) && !path_only) {
+        if (flags & kODirectory) return lib::Errno::Inval;  // Linux 6.4+: O_CREAT | O_DIRECTORY
+        inode = fs::InodeRef(TRY(create_at(dirfd, path.view(), mode)));
+    } else {
         return found.error();
     }
-    fs::InodeRef inode(found.value());
-    if ((flags & kOCreat) && (flags & kOExcl)) return lib::Errno::Exist;
-    if (inode->is_symlink()) return lib::Errno::Loop;  // O_NOFOLLOW on a link
-    if ((flags & kODirectory) && !inode->is_directory()) return lib::Errno::NotDir;
-    if (inode->is_directory() && writes) return lib::Errno::IsDir;
-    if (writes && !(flags & kOPath)) return lib::Errno::ReadOnlyFs;
-    auto* file = mm::try_make<fs::InodeFile>(inode.get(), flags & ~(kOCreat | kOExcl | kOTrunc | kOCloexec));
+    int kept = flags & ~(kOCreat | kOExcl | kONoCtty | kOTrunc | kOCloexec);
+    auto* file = mm::try_make<fs::InodeFile>(inode.get(), kept);
     if (!file) return lib::Errno::NoMem;
     inode.take();
     auto fd = proc::current().fds().install(file, 0, flags & kOCloexec);
@@ -118,13 +80,15 @@ SyscallResult do_access(int dirfd, UserIn<char> user_path, int mode, int flags) 
     UserPath path;
     TRY(path.copy(user_path));
     fs::InodeRef inode(TRY(inode_at(dirfd, path, flags)));
-    if ((mode & kWOk) && !inode->is_symlink()) return lib::Errno::ReadOnlyFs;
+    if ((mode & kWOk) && !inode->writable()) return lib::Errno::ReadOnlyFs;
     // The program runs as root: only execute permission can be missing (any x bit suffices).
-    if ((mode & kXOk) && !inode->is_directory() && !(inode->mode() & 0111)) return lib::Errno::Access;
+    if ((mode & kXOk) && !inode->is_directory() && !(inode->mode() & 0111))
+        return lib::Errno::Access;
     return 0;
 }
 
-SyscallResult do_readlinkat(int dirfd, UserIn<char> user_path, UserOut<char> buffer, uint64_t size) {
+SyscallResult do_readlinkat(int dirfd, UserIn<char> user_path, UserOut<char> buffer,
+                            uint64_t size) {
     UserPath path;
     TRY(path.copy(user_path));
     if (int64_t(size) <= 0) return lib::Errno::Inval;
@@ -163,7 +127,8 @@ void join_path(std::string_view base, std::string_view path, char* out, size_t& 
         }
         if (length + 1 + part.size() >= fs::kPathMax) return;
         out[length++] = '/';
-        for (char c : part) out[length++] = c;
+        __builtin_memcpy(out + length, part.data(), part.size());
+        length += part.size();
     };
     auto walk = [&](std::string_view text) {
         while (!text.empty()) {
@@ -172,17 +137,28 @@ void join_path(std::string_view base, std::string_view path, char* out, size_t& 
             text = slash == std::string_view::npos ? std::string_view{} : text.substr(slash + 1);
         }
     };
-    if (path.empty() || path[0] != '/') walk(base);
+    // The cwd is already absolute and normalized ("/" or "/a/b"): copied, not walked again,
+    // so a chdir costs the length of its argument, not of the cwd.
+    if ((path.empty() || path[0] != '/') && base.size() > 1 && base.size() < fs::kPathMax) {
+        __builtin_memcpy(out, base.data(), base.size());
+        length = base.size();
+    }
     walk(path);
     if (length == 0) out[length++] = '/';
 }
 
 }  // namespace
 
-SyscallResult sys_open(UserIn<char> path, int flags, uint32_t) { return do_openat(kAtFdCwd, path, flags); }
+SyscallResult sys_open(UserIn<char> path, int flags, uint32_t mode) {
+    return do_openat(kAtFdCwd, path, flags, mode);
+}
 
-SyscallResult sys_openat(int dirfd, UserIn<char> path, int flags, uint32_t) {
-    return do_openat(dirfd, path, flags);
+SyscallResult sys_openat(int dirfd, UserIn<char> path, int flags, uint32_t mode) {
+    return do_openat(dirfd, path, flags, mode);
+}
+
+SyscallResult sys_creat(UserIn<char> path, uint32_t mode) {
+    return do_openat(kAtFdCwd, path, kOCreat | kWriteOnly | kOTrunc, mode);
 }
 
 SyscallResult sys_access(UserIn<char> path, int mode) { return do_access(kAtFdCwd, path, mode, 0); }
@@ -250,7 +226,8 @@ SyscallResult sys_lstat(UserIn<char> path, UserOut<LinuxStat> out) {
 }
 
 SyscallResult sys_newfstatat(int dirfd, UserIn<char> user_path, UserOut<LinuxStat> out, int flags) {
-    if (flags & ~(kAtSymlinkNoFollow | kAtEmptyPath | 0x800 /* AT_NO_AUTOMOUNT */)) return lib::Errno::Inval;
+    if (flags & ~(kAtSymlinkNoFollow | kAtEmptyPath | 0x800 /* AT_NO_AUTOMOUNT */))
+        return lib::Errno::Inval;
     UserPath path;
     TRY(path.copy(user_path));
     if (path.empty() && (flags & kAtEmptyPath) && dirfd != kAtFdCwd) {
@@ -261,7 +238,8 @@ SyscallResult sys_newfstatat(int dirfd, UserIn<char> user_path, UserOut<LinuxSta
     return stat_to_user(*inode.get(), out);
 }
 
-SyscallResult sys_statx(int dirfd, UserIn<char> user_path, int flags, uint32_t, UserOut<Statx> out) {
+SyscallResult sys_statx(int dirfd, UserIn<char> user_path, int flags, uint32_t,
+                        UserOut<Statx> out) {
     UserPath path;
     TRY(path.copy(user_path));
     LinuxStat st;

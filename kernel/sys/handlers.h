@@ -24,6 +24,8 @@ SyscallResult sys_ioctl(int fd, uint32_t request, uint64_t argument);
 SyscallResult sys_fstat(int fd, UserOut<LinuxStat> out);
 SyscallResult sys_newfstatat(int dirfd, UserIn<char> path, UserOut<LinuxStat> out, int flags);
 SyscallResult sys_pread64(int fd, UserOut<char> buffer, uint64_t count, int64_t offset);
+SyscallResult sys_pwrite64(int fd, UserIn<char> buffer, uint64_t count, int64_t offset);
+SyscallResult sys_sendfile(int out_fd, int in_fd, UserOut<int64_t> offset, uint64_t count);
 SyscallResult sys_dup(int fd);
 SyscallResult sys_dup2(int fd, int target);
 SyscallResult sys_dup3(int fd, int target, int flags);
@@ -45,6 +47,46 @@ SyscallResult sys_getdents64(int fd, UserOut<uint8_t> buffer, uint64_t size);
 SyscallResult sys_chdir(UserIn<char> path);
 SyscallResult sys_fchdir(int fd);
 SyscallResult sys_umask(uint32_t mask);
+SyscallResult sys_creat(UserIn<char> path, uint32_t mode);
+
+// fs_names.cc: creating, removing and renaming names.
+SyscallResult sys_mkdir(UserIn<char> path, uint32_t mode);
+SyscallResult sys_mkdirat(int dirfd, UserIn<char> path, uint32_t mode);
+SyscallResult sys_unlink(UserIn<char> path);
+SyscallResult sys_unlinkat(int dirfd, UserIn<char> path, int flags);
+SyscallResult sys_rmdir(UserIn<char> path);
+SyscallResult sys_rename(UserIn<char> old_path, UserIn<char> new_path);
+SyscallResult sys_renameat(int old_dirfd, UserIn<char> old_path, int new_dirfd,
+                           UserIn<char> new_path);
+SyscallResult sys_renameat2(int old_dirfd, UserIn<char> old_path, int new_dirfd,
+                            UserIn<char> new_path, uint32_t flags);
+SyscallResult sys_symlink(UserIn<char> target, UserIn<char> path);
+SyscallResult sys_symlinkat(UserIn<char> target, int dirfd, UserIn<char> path);
+SyscallResult sys_link(UserIn<char> old_path, UserIn<char> new_path);
+SyscallResult sys_linkat(int old_dirfd, UserIn<char> old_path, int new_dirfd, UserIn<char> new_path,
+                         int flags);
+
+// fs_attrs.cc: attributes, sizes, filesystem statistics, syncing.
+SyscallResult sys_chmod(UserIn<char> path, uint32_t mode);
+SyscallResult sys_fchmod(int fd, uint32_t mode);
+SyscallResult sys_fchmodat(int dirfd, UserIn<char> path, uint32_t mode);
+SyscallResult sys_chown(UserIn<char> path, uint32_t uid, uint32_t gid);
+SyscallResult sys_lchown(UserIn<char> path, uint32_t uid, uint32_t gid);
+SyscallResult sys_fchown(int fd, uint32_t uid, uint32_t gid);
+SyscallResult sys_fchownat(int dirfd, UserIn<char> path, uint32_t uid, uint32_t gid, int flags);
+SyscallResult sys_utimensat(int dirfd, UserIn<char> path, UserIn<TimeSpec> times, int flags);
+SyscallResult sys_futimesat(int dirfd, UserIn<char> path, UserIn<TimeVal> times);
+SyscallResult sys_utimes(UserIn<char> path, UserIn<TimeVal> times);
+SyscallResult sys_utime(UserIn<char> path, UserIn<UtimBuf> times);
+SyscallResult sys_truncate(UserIn<char> path, int64_t length);
+SyscallResult sys_ftruncate(int fd, int64_t length);
+SyscallResult sys_fallocate(int fd, int mode, int64_t offset, int64_t length);
+SyscallResult sys_statfs(UserIn<char> path, UserOut<LinuxStatfs> out);
+SyscallResult sys_fstatfs(int fd, UserOut<LinuxStatfs> out);
+SyscallResult sys_fsync(int fd);
+SyscallResult sys_fdatasync(int fd);
+SyscallResult sys_syncfs(int fd);
+SyscallResult sys_sync();
 
 // mman.cc: memory.
 SyscallResult sys_mmap(uint64_t address, uint64_t length, int prot, int flags, int fd,

@@ -79,6 +79,24 @@ struct PollFd {
 inline constexpr int16_t kPollIn = 0x001, kPollOut = 0x004, kPollErr = 0x008, kPollHup = 0x010,
                          kPollNval = 0x020, kPollRdNorm = 0x040, kPollWrNorm = 0x100;
 
+// struct statfs (asm-generic/statfs.h, x86-64: every field 8 bytes but f_fsid).
+struct LinuxStatfs {
+    int64_t type;
+    int64_t bsize;
+    uint64_t blocks, bfree, bavail, files, ffree;
+    int32_t fsid[2];
+    int64_t namelen;
+    int64_t frsize;
+    int64_t flags;
+    int64_t spare[4];
+};
+static_assert(sizeof(LinuxStatfs) == 120);
+
+struct UtimBuf {
+    int64_t actime;
+    int64_t modtime;
+};
+
 struct UtsName {
     char sysname[65];
     char nodename[65];
