@@ -10,6 +10,7 @@
 #include "kernel/debug/panic.h"
 #include "kernel/drivers/virtio/blk.h"
 #include "kernel/drivers/virtio/mmio.h"
+#include "kernel/drivers/virtio/pci.h"
 #include "kernel/fs/disk_cache.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/mm/heap.h"
@@ -102,6 +103,7 @@ extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
     time::init_clock();
     // Devices need the heap, the page tables (MMIO mappings) and the clock (timeouts).
     drivers::virtio::discover_mmio_devices(boot::command_line(info), info.ram_ranges());
+    drivers::virtio::discover_pci_devices(info.ram_ranges());
     random::EntropySource* entropy_devices[] = {drivers::virtio::init_rng()};
     random::init_random(entropy_devices);
     boot::mount_disk();

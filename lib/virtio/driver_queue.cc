@@ -12,16 +12,20 @@ namespace {
 
 constexpr bool is_power_of_two(uint32_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
-struct RingLayout {
+struct AreaOffsets {
     size_t avail_offset;
     size_t used_offset;
     size_t total;
 };
 
-RingLayout layout_for(uint16_t size) {
+// size <= kMaxSize, so nothing here can overflow.
+AreaOffsets layout_for(uint16_t size, RingLayout layout) {
     size_t avail_offset = desc_table_bytes(size);  // a multiple of 16, so 2-aligned
-    size_t used_offset = *align_up(avail_offset + avail_ring_bytes(size), kUsedAlign);
-    return {avail_offset, used_offset, used_offset + used_ring_bytes(size)};
+    size_t used_align = layout == RingLayout::Legacy ? DriverQueue::kLegacyAlign : kUsedAlign;
+    size_t used_offset = *align_up(avail_offset + avail_ring_bytes(size), used_align);
+    size_t total = used_offset + used_ring_bytes(size);
+    if (layout == RingLayout::Legacy) total = *align_up(total, DriverQueue::kLegacyAlign);
+    return {avail_offset, used_offset, total};
 }
 
 // The device writes the used ring concurrently: read each field exactly once.
@@ -32,25 +36,27 @@ T read_once(const T& field) {
 
 }  // namespace
 
-size_t DriverQueue::ring_bytes(uint16_t size) {
+size_t DriverQueue::ring_bytes(uint16_t size, RingLayout layout) {
     if (!is_power_of_two(size) || size > kMaxSize) return 0;
-    return layout_for(size).total;
+    return layout_for(size, layout).total;
 }
 
-ErrorOr DriverQueue::init(uint16_t size, std::span<std::byte> ring, const DmaTranslator& dma) {
-    size_t needed = ring_bytes(size);
+ErrorOr DriverQueue::init(uint16_t size, std::span<std::byte> ring, const DmaTranslator& dma,
+                          RingLayout layout) {
+    size_t needed = ring_bytes(size, layout);
+    size_t align = layout == RingLayout::Legacy ? kLegacyAlign : kRingAlign;
     if (needed == 0 || ring.size() < needed ||
-        !is_aligned(reinterpret_cast<uintptr_t>(ring.data()), kRingAlign))
+        !is_aligned(reinterpret_cast<uintptr_t>(ring.data()), align))
         return Errno::Inval;
     uint64_t address = TRY(dma.device_address(ring.data(), needed));
-    if (!is_aligned(address, kRingAlign)) return Errno::Inval;
+    if (!is_aligned(address, align)) return Errno::Inval;
 
-    RingLayout layout = layout_for(size);
+    AreaOffsets offsets = layout_for(size, layout);
     std::memset(ring.data(), 0, needed);
     m_ring = ring.data();
     m_ring_address = address;
-    m_avail_offset = layout.avail_offset;
-    m_used_offset = layout.used_offset;
+    m_avail_offset = offsets.avail_offset;
+    m_used_offset = offsets.used_offset;
     m_dma = &dma;
     m_size = size;
     m_avail_idx = m_last_used = m_unnotified = m_in_flight_count = 0;

@@ -40,19 +40,31 @@ struct UsedBuffer {
     uint32_t length;  // bytes the device wrote, at most the chain's writable length
 };
 
+// Where the three areas of a queue sit in its ring memory.
+enum class RingLayout : uint8_t {
+    // virtio 1.x (2.7.10.1): the areas one after another, each aligned as it requires.
+    Modern,
+    // 2.7.2 "Legacy Interfaces": one block aligned to kLegacyAlign, the device area at the
+    // first kLegacyAlign boundary after the driver area, as legacy virtio-pci's single queue
+    // address (a page number) implies.
+    Legacy,
+};
+
 class DriverQueue {
 public:
     static constexpr uint16_t kMaxSize = 256;
     static constexpr size_t kRingAlign = kDescAlign;
+    static constexpr size_t kLegacyAlign = 4096;
 
-    // Bytes of ring memory a queue of `size` entries needs: descriptor table, driver area,
-    // device area, each aligned as 2.7.10.1 requires. 0 for an invalid size.
-    static size_t ring_bytes(uint16_t size);
+    // Bytes of ring memory a queue of `size` entries needs in `layout` (for Legacy, the
+    // spec's total with both parts rounded up to kLegacyAlign). 0 for an invalid size.
+    static size_t ring_bytes(uint16_t size, RingLayout layout = RingLayout::Modern);
 
-    // size: a power of two in [1, kMaxSize]. ring: at least ring_bytes(size) bytes, aligned to
-    // kRingAlign, reserved for this queue until it is reset; init() zeroes it. `dma` must
-    // outlive the queue.
-    ErrorOr init(uint16_t size, std::span<std::byte> ring, const DmaTranslator& dma);
+    // size: a power of two in [1, kMaxSize]. ring: at least ring_bytes(size, layout) bytes,
+    // aligned to kRingAlign (Legacy: kLegacyAlign, its device address too), reserved for this
+    // queue until it is reset; init() zeroes it. `dma` must outlive the queue.
+    ErrorOr init(uint16_t size, std::span<std::byte> ring, const DmaTranslator& dma,
+                 RingLayout layout = RingLayout::Modern);
 
     uint16_t size() const { return m_size; }
     // Device addresses of the three areas, for the transport's queue registers.

@@ -1,4 +1,5 @@
-// The QEMU runner: `qemu-system-x86_64 -M microvm` with the devices of docs/boot-protocol.md.
+// The QEMU runner: `qemu-system-x86_64 -M microvm` (or q35, --machine) with the devices of
+// docs/boot-protocol.md.
 #pragma once
 
 #include <string>

@@ -12,6 +12,12 @@
 
 namespace phx {
 
+// The machine QEMU emulates (--machine; the builtin VMM has only its own). The q35 ones exist
+// to test the kernel's virtio-pci transport: transitional devices on the root bus (driven
+// through their modern interface), modern-only devices behind PCIe root ports, legacy-only
+// devices on the root bus.
+enum class Machine { Microvm, Q35, Q35Pcie, Q35Legacy };
+
 struct RunSpec {
     std::string kernel_path;    // PVH kernel ELF (docs/boot-protocol.md); "" with a disk: its /boot/kernel
     std::string manifest_path;  // module 0; "" with a disk (the kernel reads its manifest)
@@ -22,6 +28,7 @@ struct RunSpec {
     std::vector<std::string> kernel_args;  // extra kernel command-line words (--kernel-arg)
     vmm::RestartPolicy restart;            // what a guest reset does
     bool host_stats = false;               // reboot lines show phx's fds/RSS/threads
+    Machine machine = Machine::Microvm;
 };
 
 // The kernel command line for spec: its kernel_args joined with spaces.

@@ -111,4 +111,37 @@ TEST(QemuCommandLine, MatchesTheBootProtocol) {
               head + " -accel tcg -cpu max" + tail);
 }
 
+// q35 (--machine): qboot, PCI devices, no microvm-only options.
+TEST(QemuCommandLine, Q35UsesQbootAndVirtioPci) {
+    phx::RunSpec spec;
+    spec.kernel_path = "/k.elf";
+    spec.disk_path = "/d.img";
+    spec.memory_mib = 512;
+    spec.machine = phx::Machine::Q35;
+    auto line = [](const std::vector<std::string>& args) {
+        std::string joined;
+        for (const auto& a : args) joined += (joined.empty() ? "" : " ") + a;
+        return joined;
+    };
+    EXPECT_EQ(line(phx::QemuRunner::command_line(spec, phx::Accel::Tcg, "/w/status")),
+              "qemu-system-x86_64 -M q35 -bios qboot.rom -nodefaults -no-user-config"
+              " -display none -no-reboot -m 512M -accel tcg -cpu max -kernel /k.elf"
+              " -drive id=disk,file=/d.img,format=raw,if=none,readonly=on"
+              " -device virtio-blk-pci,drive=disk -chardev stdio,id=console,signal=on"
+              " -serial chardev:console -debugcon file:/w/status -global isa-debugcon.iobase=0x402"
+              " -device isa-debug-exit,iobase=0xf4,iosize=4 -device virtio-rng-pci");
+    spec.machine = phx::Machine::Q35Legacy;
+    EXPECT_NE(line(phx::QemuRunner::command_line(spec, phx::Accel::Tcg, "/w/status"))
+                  .find(" -global virtio-pci.disable-modern=on -device virtio-rng-pci"),
+              std::string::npos);
+    spec.machine = phx::Machine::Q35Pcie;
+    std::string pcie = line(phx::QemuRunner::command_line(spec, phx::Accel::Tcg, "/w/status"));
+    EXPECT_NE(pcie.find(" -device pcie-root-port,id=rp1,chassis=1"
+                        " -device virtio-blk-pci,drive=disk,bus=rp1"),
+              std::string::npos) << pcie;
+    EXPECT_NE(pcie.find(" -device pcie-root-port,id=rp2,chassis=2"
+                        " -device virtio-rng-pci,bus=rp2"),
+              std::string::npos) << pcie;
+}
+
 }  // namespace

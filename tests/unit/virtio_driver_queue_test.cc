@@ -102,6 +102,68 @@ TEST(DriverQueueLayout, InitChecksSizeMemoryAndAlignment) {
     EXPECT_EQ(q.device_address(), kDeviceBase + 152);
 }
 
+// 2.7.2 legacy: desc at 0, avail right after, used at the next 4096 boundary; both parts
+// rounded up to 4096 in the total.
+TEST(DriverQueueLayout, LegacyLayoutPutsTheUsedRingOnAPageBoundary) {
+    using lib::virtio::RingLayout;
+    EXPECT_EQ(DriverQueue::ring_bytes(3, RingLayout::Legacy), 0u);
+    EXPECT_EQ(DriverQueue::ring_bytes(8, RingLayout::Legacy), 8192u);
+    // 256 entries: 4096 descriptor bytes + 518 driver-area bytes -> used at 8192, 2054 bytes.
+    EXPECT_EQ(DriverQueue::ring_bytes(256, RingLayout::Legacy), 8192u + 4096u);
+
+    alignas(4096) static std::byte arena[3 * 4096];
+    ArenaDma dma{{arena, sizeof(arena)}};
+    DriverQueue q;
+    EXPECT_EQ(q.init(8, {arena, 8191}, dma, RingLayout::Legacy).error(), Errno::Inval);
+    EXPECT_EQ(q.init(8, {arena + 16, 8192}, dma, RingLayout::Legacy).error(), Errno::Inval)
+        << "16-byte alignment is not enough";
+    ASSERT_FALSE(q.init(8, {arena, 8192}, dma, RingLayout::Legacy).is_error());
+    EXPECT_EQ(q.desc_address(), kDeviceBase);
+    EXPECT_EQ(q.driver_address(), kDeviceBase + 128);
+    EXPECT_EQ(q.device_address(), kDeviceBase + 4096);
+    ASSERT_FALSE(q.init(256, {arena, sizeof(arena)}, dma, RingLayout::Legacy).is_error());
+    EXPECT_EQ(q.driver_address(), kDeviceBase + 4096);
+    EXPECT_EQ(q.device_address(), kDeviceBase + 8192);
+}
+
+// A device translating with a 16-aligned offset cannot take a legacy ring: its page number
+// would name different memory.
+TEST(DriverQueueLayout, LegacyLayoutNeedsAPageAlignedDeviceAddress) {
+    alignas(4096) static std::byte arena[3 * 4096];
+    class ShiftedDma final : public lib::virtio::DmaTranslator {
+    public:
+        lib::Result<uint64_t> device_address(const void* data, size_t) const override {
+            return reinterpret_cast<uintptr_t>(data) - reinterpret_cast<uintptr_t>(arena) + 0x10;
+        }
+    } shifted;
+    DriverQueue q;
+    EXPECT_EQ(q.init(8, {arena, 8192}, shifted, lib::virtio::RingLayout::Legacy).error(),
+              Errno::Inval);
+    EXPECT_FALSE(q.init(8, {arena, 8192}, shifted).is_error()) << "fine for the modern layout";
+}
+
+// The legacy ring works like the modern one once set up: a chain out, its element back.
+TEST(DriverQueueLayout, LegacyRingCarriesAChain) {
+    alignas(4096) static std::byte arena[4 * 4096];
+    ArenaDma dma{{arena, sizeof(arena)}};
+    DriverQueue q;
+    ASSERT_FALSE(q.init(8, {arena, 8192}, dma, lib::virtio::RingLayout::Legacy).is_error());
+    DriverBuffer b{arena + 3 * 4096, 64, true};
+    uint16_t head = q.add({&b, 1}).value();
+    uint16_t avail[3];
+    std::memcpy(avail, arena + 128, sizeof(avail));
+    EXPECT_EQ(avail[1], 1) << "avail idx";
+    EXPECT_EQ(avail[2], head);
+    uint32_t elem[2] = {head, 64};
+    std::memcpy(arena + 4096 + 4, elem, sizeof(elem));
+    uint16_t used_idx = 1;
+    std::memcpy(arena + 4096 + 2, &used_idx, 2);
+    auto used = q.poll_used();
+    ASSERT_TRUE(used.has_value() && used.value().has_value());
+    EXPECT_EQ(used.value()->id, head);
+    EXPECT_EQ(used.value()->length, 64u);
+}
+
 TEST_F(DriverQueueTest, AddPublishesAChainReadableThenWritable) {
     DriverBuffer chain[] = {{buffer(0), 16, false}, {buffer(1), 64, true}, {buffer(2), 8, true}};
     auto head = queue.add(chain);

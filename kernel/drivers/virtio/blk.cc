@@ -1,12 +1,12 @@
-// virtio-blk over virtio-mmio: header, data, status chains on one request queue.
+// virtio-blk over any transport: header, data, status chains on one request queue.
 #include "kernel/drivers/virtio/blk.h"
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/console/log.h"
-#include "kernel/drivers/virtio/mmio.h"
+#include "kernel/drivers/virtio/transport.h"
 #include "kernel/mm/heap.h"
 #include "kernel/time/clock.h"
-#include "lib/virtio/mmio_regs.h"
+#include "lib/virtio/ring.h"
 
 namespace kernel::drivers::virtio {
 
@@ -31,7 +31,7 @@ struct [[gnu::packed]] RequestHeader {
 
 class VirtioBlk final : public BlockDisk {
 public:
-    lib::ErrorOr start(MmioDevice& device);
+    lib::ErrorOr start(Transport& device);
     uint64_t capacity_bytes() const override { return m_capacity; }
     bool read_only() const override { return m_read_only; }
     lib::ErrorOr read(uint64_t offset, void* buffer, size_t length) override;
@@ -40,7 +40,7 @@ private:
     lib::ErrorOr request(uint64_t sector, void* buffer, uint32_t length);
     void abandon(lib::Errno why);
 
-    MmioDevice* m_device = nullptr;
+    Transport* m_device = nullptr;
     lib::virtio::DriverQueue* m_queue = nullptr;
     RequestHeader* m_header = nullptr;  // heap (physmap) memory the device reads
     uint8_t* m_status = nullptr;        // and writes
@@ -51,7 +51,7 @@ private:
 
 VirtioBlk g_disk;
 
-lib::ErrorOr VirtioBlk::start(MmioDevice& device) {
+lib::ErrorOr VirtioBlk::start(Transport& device) {
     m_device = &device;
     uint64_t agreed = TRY(device.negotiate(uint64_t(1) << kFeatureReadOnly | uint64_t(1) << kFeatureSizeMax |
                                            uint64_t(1) << kFeatureSegMax | uint64_t(1) << kFeatureBlockSize));
@@ -124,10 +124,10 @@ void VirtioBlk::abandon(lib::Errno why) {
 }  // namespace
 
 BlockDisk* init_blk() {
-    MmioDevice* device = claim_device(lib::virtio::kDeviceBlock);
+    Transport* device = claim_device(lib::virtio::kDeviceBlock);
     if (!device) return nullptr;
     if (auto started = g_disk.start(*device); started.is_error()) {
-        klog("virtio-blk: cannot start the device at {:#x}: {}", device->window().base,
+        klog("virtio-blk: cannot start the device at {}: {}", device->location(),
              lib::errno_name(started.error()));
         device->fail();
         return nullptr;

@@ -26,8 +26,8 @@ protected:
     ~BlockDisk() = default;
 };
 
-// The first virtio-blk device found by discover_mmio_devices, started; nullptr when there is
-// none or it cannot be started (logged).
+// The first virtio-blk device found (virtio-mmio, then virtio-pci), started; nullptr when
+// there is none or it cannot be started (logged).
 BlockDisk* init_blk();
 
 }  // namespace kernel::drivers::virtio

@@ -5,7 +5,7 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/console/log.h"
-#include "kernel/drivers/virtio/mmio.h"
+#include "kernel/drivers/virtio/transport.h"
 #include "kernel/mm/heap.h"
 #include "kernel/time/clock.h"
 #include "lib/virtio/ring.h"
@@ -23,7 +23,7 @@ constexpr uint64_t kReadMinTicks = 1ull << 28;
 
 class VirtioRng final : public random::EntropySource {
 public:
-    lib::ErrorOr start(MmioDevice& device);
+    lib::ErrorOr start(Transport& device);
     const char* name() const override { return "virtio-rng"; }
     size_t read(std::span<std::byte> out) override;
 
@@ -31,14 +31,14 @@ private:
     lib::Result<size_t> request(std::span<std::byte> out, const time::Deadline& deadline);
     void abandon(lib::Errno why, size_t bytes_so_far);
 
-    MmioDevice* m_device = nullptr;
+    Transport* m_device = nullptr;
     lib::virtio::DriverQueue* m_queue = nullptr;
     std::byte* m_buffer = nullptr;  // kRequestBytes of heap memory (physmap), the device's
 };
 
 VirtioRng g_virtio_rng;
 
-lib::ErrorOr VirtioRng::start(MmioDevice& device) {
+lib::ErrorOr VirtioRng::start(Transport& device) {
     m_device = &device;
     TRY(device.negotiate(0));                          // 5.4.3: no device-specific features
     m_queue = TRY(device.setup_queue(0, kQueueSize));  // 5.4.2: requestq
@@ -92,10 +92,10 @@ void VirtioRng::abandon(lib::Errno why, size_t bytes_so_far) {
 }  // namespace
 
 random::EntropySource* init_rng() {
-    MmioDevice* device = claim_device(lib::virtio::kDeviceRng);
+    Transport* device = claim_device(lib::virtio::kDeviceRng);
     if (!device) return nullptr;
     if (auto started = g_virtio_rng.start(*device); started.is_error()) {
-        klog("virtio-rng: cannot start the device at {:#x}: {}", device->window().base,
+        klog("virtio-rng: cannot start the device at {}: {}", device->location(),
              lib::errno_name(started.error()));
         device->fail();
         return nullptr;
