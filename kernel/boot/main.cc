@@ -58,16 +58,17 @@ void init_memory(const BootInfo& info) {
     klog("selftest: unknown test '{}', ignored", selftest->value);
 }
 
-// The root filesystem from the first virtio-blk disk, when there is one.
+// The root filesystem from the first virtio-blk disk, when there is one; else (or when it
+// cannot be mounted) an empty tmpfs, so that /dev, /proc and /tmp are there either way.
 void mount_disk() {
-    drivers::virtio::BlockDisk* disk = drivers::virtio::init_blk();
-    if (!disk) return;
-    static fs::DiskCache cache;
-    if (cache.init(*disk).is_error()) {
-        klog("root: no memory for the disk cache");
-        return;
+    if (drivers::virtio::BlockDisk* disk = drivers::virtio::init_blk()) {
+        static fs::DiskCache cache;
+        if (cache.init(*disk).is_error())
+            klog("root: no memory for the disk cache");
+        else
+            (void)fs::mount_root(cache);
     }
-    (void)fs::mount_root(cache);
+    if (!fs::has_root()) (void)fs::mount_memory_root();
 }
 
 // The manifest: module 0 when the runner passed one, else /etc/phoenix/manifest on the disk.
@@ -78,7 +79,8 @@ std::span<const std::byte> find_manifest(const BootInfo& info) {
         const BootModule& module = info.modules[0];
         return {arch::phys_to_virt<const std::byte>(module.phys), module.size};
     }
-    if (!fs::has_root()) panic("no manifest: no boot module and no disk (start the kernel through phx)");
+    if (!fs::root_on_disk())
+        panic("no manifest: no boot module and no disk (start the kernel through phx)");
     std::byte* bytes = nullptr;
     auto size = fs::read_whole_file(kManifestPath, &bytes, kMaxManifest);
     if (size.is_error()) panic("cannot read {} from the disk: {}", kManifestPath, lib::errno_name(size.error()));

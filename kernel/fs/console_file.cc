@@ -16,6 +16,7 @@ constexpr uint32_t kTcsetsw = 0x5403;
 constexpr uint32_t kTcsetsf = 0x5404;
 constexpr uint32_t kTiocgwinsz = 0x5413;
 constexpr uint32_t kTiocswinsz = 0x5414;
+constexpr int kAccessMode = 03, kReadOnly = 0, kWriteOnly = 01;
 
 // A serial tty's defaults: 115200 8N1, ICRNL|IXON, OPOST|ONLCR, ECHO|ICANON|ISIG|IEXTEN.
 sys::Termios default_termios() {
@@ -32,6 +33,7 @@ sys::Termios default_termios() {
 }  // namespace
 
 lib::Result<size_t> ConsoleFile::read(std::span<char> buffer) {
+    if ((m_flags & kAccessMode) == kWriteOnly) return lib::Errno::BadF;
     if (buffer.empty()) return size_t(0);
     return console::serial_read(buffer.data(), buffer.size());
 }
@@ -43,6 +45,7 @@ int16_t ConsoleFile::poll_events() {
 }
 
 lib::Result<size_t> ConsoleFile::write(std::span<const char> data) {
+    if ((m_flags & kAccessMode) == kReadOnly) return lib::Errno::BadF;
     console::serial_write({data.data(), data.size()});
     return data.size();
 }
@@ -70,13 +73,7 @@ lib::Result<int64_t> ConsoleFile::ioctl(uint32_t request, uint64_t argument) {
 }
 
 lib::ErrorOr ConsoleFile::stat(sys::LinuxStat& out) {
-    out = {};
-    out.dev = 5;  // like devtmpfs
-    out.ino = 3;
-    out.nlink = 1;
-    out.mode = sys::kSIfChr | 0620;
-    out.rdev = (4u << 8) | 64;  // ttyS0: major 4, minor 64
-    out.blksize = 1024;
+    device_stat(m_node, out);
     return {};
 }
 

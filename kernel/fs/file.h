@@ -6,7 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
+#include "lib/base/format.h"
 #include "lib/base/result.h"
 
 namespace kernel::sys {
@@ -39,6 +41,11 @@ public:
     virtual int status_flags() const { return 2; }  // O_RDWR
     // F_SETFL: the flags a description lets change (O_APPEND for files); others ignore it.
     virtual void set_status_flags(int) {}
+    // What /proc/self/fd/N links to: the path the file was opened by, or a name in Linux's
+    // style for what has none ("pipe:[N]", "anon_inode:[...]").
+    virtual void describe(lib::FormatSink& out) const { out.write("anon_inode:[file]"); }
+    // mmap of this file gives anonymous memory (/dev/zero).
+    virtual bool maps_as_anonymous() const { return false; }
 
     void retain() { ++m_references; }
     // Drops one reference; deletes the description when it was the last.
@@ -46,6 +53,21 @@ public:
 
 private:
     uint32_t m_references = 1;
+};
+
+// A heap copy of the path a description was opened by.
+class OpenPath {
+public:
+    OpenPath() = default;
+    OpenPath(const OpenPath&) = delete;
+    OpenPath& operator=(const OpenPath&) = delete;
+    ~OpenPath();
+    lib::ErrorOr set(std::string_view path);  // NoMem
+    std::string_view view() const { return {m_text, m_length}; }
+
+private:
+    char* m_text = nullptr;
+    size_t m_length = 0;
 };
 
 }  // namespace kernel::fs

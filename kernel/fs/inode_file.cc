@@ -1,6 +1,7 @@
 // InodeFile: reads and writes at the file offset (O_APPEND: at the end), seeks, listings.
 #include "kernel/fs/inode_file.h"
 
+#include "kernel/mm/heap.h"
 #include "kernel/sys/linux_types.h"
 
 namespace kernel::fs {
@@ -12,6 +13,17 @@ constexpr int kSeekSet = 0, kSeekCur = 1, kSeekEnd = 2, kSeekData = 3, kSeekHole
 constexpr int kChangeableFlags = 02000 | 020000 | 040000 | 01000000 | 04000;
 
 }  // namespace
+
+lib::Result<InodeFile*> InodeFile::create(InodeRef inode, int flags, std::string_view path) {
+    auto* file = new (std::nothrow) InodeFile(inode.get(), flags);
+    if (!file) return lib::Errno::NoMem;
+    inode.take();
+    if (auto named = file->m_path.set(path); named.is_error()) {
+        file->release();
+        return named.error();
+    }
+    return file;
+}
 
 InodeFile::~InodeFile() { m_inode->release(); }
 

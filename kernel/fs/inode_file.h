@@ -1,5 +1,6 @@
 // An open regular file or directory from the VFS: the inode, the file offset (for a
-// directory, getdents64's cookie) and the open flags (access mode, O_APPEND, O_PATH...).
+// directory, getdents64's cookie), the open flags (access mode, O_APPEND, O_PATH...) and the
+// path it was opened by (/proc/self/fd, fchdir, the names in /proc/self/maps).
 #pragma once
 
 #include "kernel/fs/file.h"
@@ -12,8 +13,8 @@ public:
     static constexpr int kAccessMode = 03, kReadOnly = 0, kWriteOnly = 01, kReadWrite = 02;
     static constexpr int kAppend = 02000, kPath = 010000000;
 
-    // Takes over one reference to `inode`.
-    InodeFile(Inode* inode, int flags) : m_inode(inode), m_flags(flags) {}
+    // A new description (one reference). NoMem.
+    static lib::Result<InodeFile*> create(InodeRef inode, int flags, std::string_view path);
     ~InodeFile() override;
 
     lib::Result<size_t> read(std::span<char> buffer) override;
@@ -25,6 +26,8 @@ public:
     InodeFile* as_inode_file() override { return this; }
     int status_flags() const override { return m_flags; }
     void set_status_flags(int flags) override;
+    void describe(lib::FormatSink& out) const override { out.write(m_path.view()); }
+    std::string_view path() const { return m_path.view(); }
 
     Inode& inode() { return *m_inode; }
     bool readable() const { return !(m_flags & kPath) && (m_flags & kAccessMode) != kWriteOnly; }
@@ -38,8 +41,11 @@ public:
     void unread_entry() { m_offset = m_previous_offset; }
 
 private:
+    InodeFile(Inode* inode, int flags) : m_inode(inode), m_flags(flags) {}
+
     Inode* m_inode;
     int m_flags;
+    OpenPath m_path;
     uint64_t m_offset = 0;
     uint64_t m_previous_offset = 0;
 };

@@ -1,20 +1,24 @@
-// The Inode defaults, the mount table, path resolution and the root mount.
+// The mount table, the boot mounts and path resolution.
 #include "kernel/fs/vfs.h"
 
 #include "kernel/console/log.h"
+#include "kernel/fs/devfs.h"
 #include "kernel/fs/disk_cache.h"
 #include "kernel/fs/ext2_inode.h"
 #include "kernel/fs/memfs.h"
 #include "kernel/fs/overlay.h"
+#include "kernel/fs/procfs.h"
 #include "kernel/mm/heap.h"
-#include "kernel/time/clock.h"
+#include "kernel/sys/linux_types.h"
 
 namespace kernel::fs {
 
 namespace {
 
 constexpr uint64_t kTmpfsMagic = 0x01021994;
-constexpr uint64_t kTmpDev = 0x20;               // an anonymous device, 0:32
+constexpr uint64_t kTmpDev = 0x20;               // anonymous devices: 0:32
+constexpr uint64_t kShmDev = 0x19;               // 0:25
+constexpr uint64_t kMemoryRootDev = 0x02;        // 0:2, Linux's rootfs
 constexpr uint64_t kUpperFirstIno = 1ull << 32;  // above every ext2 inode number
 
 // A tree mounted on a directory. Directories are told apart by (filesystem, inode number):
@@ -24,10 +28,14 @@ struct Mount {
     uint64_t covered_ino;
     Inode* covered;  // the directory mounted on (its "..": the way out)
     Inode* root;
+    std::string_view path;
+    MountLabel label;
 };
 constexpr size_t kMaxMounts = 8;
 
 Inode* g_root = nullptr;
+MountLabel g_root_label;
+bool g_root_on_disk = false;
 Mount g_mounts[kMaxMounts];
 size_t g_mount_count = 0;
 
@@ -85,80 +93,6 @@ lib::Result<std::string_view> link_target(Inode& link) {
 
 }  // namespace
 
-// --- Inode defaults ---
-
-lib::Result<Inode*> Inode::lookup(std::string_view) { return lib::Errno::NotDir; }
-
-lib::Result<size_t> Inode::read(uint64_t, std::span<std::byte>) {
-    return is_directory() ? lib::Errno::IsDir : lib::Errno::Inval;
-}
-
-lib::Result<size_t> Inode::read_link(std::span<char>) { return lib::Errno::Inval; }
-
-lib::Result<bool> Inode::next_entry(uint64_t&, DirEntry&) { return lib::Errno::NotDir; }
-
-lib::Result<uint64_t> Inode::cached_page(uint64_t) { return lib::Errno::OpNotSupp; }
-
-lib::ErrorOr Inode::open_for_write(bool) {
-    return is_directory() ? lib::Errno::IsDir : lib::Errno::ReadOnlyFs;
-}
-
-lib::Result<size_t> Inode::write(uint64_t, std::span<const std::byte>) {
-    return is_directory() ? lib::Errno::IsDir : lib::Errno::ReadOnlyFs;
-}
-
-lib::ErrorOr Inode::truncate(uint64_t) {
-    return is_directory() ? lib::Errno::IsDir : lib::Errno::ReadOnlyFs;
-}
-
-lib::ErrorOr Inode::set_mode(uint32_t) { return lib::Errno::ReadOnlyFs; }
-
-lib::ErrorOr Inode::set_owner(uint32_t, uint32_t) { return lib::Errno::ReadOnlyFs; }
-
-lib::ErrorOr Inode::set_times(const Timestamp*, const Timestamp*) { return lib::Errno::ReadOnlyFs; }
-
-lib::Result<Inode*> Inode::create(std::string_view, uint32_t) {
-    return is_directory() ? lib::Errno::ReadOnlyFs : lib::Errno::NotDir;
-}
-
-lib::ErrorOr Inode::make_directory(std::string_view, uint32_t) {
-    return is_directory() ? lib::Errno::ReadOnlyFs : lib::Errno::NotDir;
-}
-
-lib::ErrorOr Inode::make_symlink(std::string_view, std::string_view) {
-    return is_directory() ? lib::Errno::ReadOnlyFs : lib::Errno::NotDir;
-}
-
-lib::ErrorOr Inode::link(std::string_view, Inode&) {
-    return is_directory() ? lib::Errno::ReadOnlyFs : lib::Errno::NotDir;
-}
-
-lib::ErrorOr Inode::remove(std::string_view, bool) {
-    return is_directory() ? lib::Errno::ReadOnlyFs : lib::Errno::NotDir;
-}
-
-lib::ErrorOr Inode::rename(std::string_view, Inode&, std::string_view, unsigned) {
-    return is_directory() ? lib::Errno::ReadOnlyFs : lib::Errno::NotDir;
-}
-
-uint8_t dt_type(uint32_t mode) {
-    switch (mode & kTypeMask) {
-        case kTypeDirectory:
-            return kDtDir;
-        case kTypeRegular:
-            return kDtReg;
-        case kTypeSymlink:
-            return kDtLnk;
-        default:
-            return uint8_t((mode & kTypeMask) >> 12);  // DT_* is the S_IFMT type shifted down
-    }
-}
-
-Timestamp now() {
-    uint64_t ns = time::realtime_ns();
-    return {int64_t(ns / 1000000000), uint32_t(ns % 1000000000)};
-}
-
 // --- mounts ---
 
 Inode* root() {
@@ -168,11 +102,13 @@ Inode* root() {
 
 bool has_root() { return g_root != nullptr; }
 
+bool root_on_disk() { return g_root_on_disk; }
+
 bool is_mount_point(const Inode& inode) {
     return inode.is_directory() && (mounted_on(inode) || root_of(inode) || &inode == g_root);
 }
 
-lib::ErrorOr mount(std::string_view path, Inode* tree) {
+lib::ErrorOr mount(std::string_view path, Inode* tree, const MountLabel& label) {
     InodeRef root_ref(tree);
     if (g_mount_count == kMaxMounts) return lib::Errno::Busy;
     auto found = resolve(path, nullptr);
@@ -186,8 +122,93 @@ lib::ErrorOr mount(std::string_view path, Inode* tree) {
     if (!covered->is_directory()) return lib::Errno::NotDir;
     if (root_of(*covered.get())) return lib::Errno::Busy;  // resolve crossed into a mount
     g_mounts[g_mount_count++] = {covered->filesystem(), covered->ino(), covered.take(),
-                                 root_ref.take()};
+                                 root_ref.take(), path, label};
     return {};
+}
+
+namespace {
+
+// A tmpfs (its root directory mode `mode`) on `path`.
+lib::ErrorOr mount_tmpfs(std::string_view path, uint64_t dev, uint32_t mode,
+                         std::string_view options) {
+    Memfs* fs = TRY(Memfs::create({dev, 2, kTmpfsMagic, mode}));
+    fs->root().retain();
+    return mount(path, &fs->root(), {"tmpfs", "tmpfs", options});
+}
+
+// The directories the system mounts cover, made up front in the root's memfs (the overlay's
+// upper layer): opaque, so that finding them never searches the image's ext2 root directory
+// (each miss there costs milliseconds of boot in emulated ring 0). Whatever the image holds
+// at those names, the mounts hide it anyway.
+lib::ErrorOr make_mount_points(MemInode& root) {
+    for (std::string_view name : {"tmp", "dev", "proc", "sys"}) {
+        auto made = root.add_child(name, kTypeDirectory | 0755);
+        if (made.is_error()) return made.error();
+        made.value()->set_opaque(true);
+        made.value()->release();
+    }
+    return {};
+}
+
+// What every root gets: /tmp, /dev (with /dev/shm for POSIX shared memory), /proc, /sys.
+lib::ErrorOr mount_system() {
+    auto report = [](std::string_view path, lib::ErrorOr result) {
+        if (result.is_error()) klog("{}: cannot mount ({})", path, lib::errno_name(result.error()));
+        return result;
+    };
+    TRY(report("/tmp", mount_tmpfs("/tmp", kTmpDev, 01777, "rw,nosuid,nodev,relatime")));
+    TRY(report("/dev", mount("/dev", TRY(make_devfs_root()),
+                             {"devtmpfs", "devtmpfs", "rw,nosuid,relatime,mode=755"})));
+    TRY(report("/dev/shm", mount_tmpfs("/dev/shm", kShmDev, 01777, "rw,nosuid,nodev")));
+    TRY(report("/proc", mount("/proc", TRY(make_procfs_root()),
+                              {"proc", "proc", "rw,nosuid,nodev,noexec,relatime"})));
+    TRY(report("/sys", mount("/sys", TRY(make_sysfs_root()),
+                             {"sysfs", "sysfs", "rw,nosuid,nodev,noexec,relatime"})));
+    return {};
+}
+
+// Linux's dev_t as stat reports it, split into major and minor.
+uint32_t major_of(uint64_t dev) { return uint32_t((dev >> 8) & 0xfff); }
+uint32_t minor_of(uint64_t dev) { return uint32_t((dev & 0xff) | ((dev >> 12) & 0xfff00)); }
+
+void format_mount(lib::FormatSink& out, bool mountinfo, size_t id, size_t parent, Inode& root,
+                  std::string_view path, const MountLabel& label) {
+    if (!mountinfo) {
+        lib::format_to(out, "{} {} {} {} 0 0\n", label.source, path, label.type, label.options);
+        return;
+    }
+    sys::LinuxStat st{};
+    (void)root.stat(st);
+    // mount ID, parent ID, major:minor, root, mount point, options, "-", type, source, super
+    lib::format_to(out, "{} {} {}:{} / {} {} - {} {} rw\n", id, parent, major_of(st.dev),
+                   minor_of(st.dev), path, label.options, label.type, label.source);
+}
+
+}  // namespace
+
+void format_mounts(lib::FormatSink& out, bool mountinfo) {
+    if (!g_root) return;
+    // IDs as Linux numbers them: the root's first; a mount's parent is the mount its covered
+    // directory belongs to.
+    constexpr size_t kFirstId = 21;
+    format_mount(out, mountinfo, kFirstId, 1, *g_root, "/", g_root_label);
+    for (size_t i = 0; i < g_mount_count; ++i) {
+        size_t parent = kFirstId;
+        for (size_t j = 0; j < g_mount_count; ++j)
+            if (g_mounts[j].root->filesystem() == g_mounts[i].covered_fs) parent = kFirstId + 1 + j;
+        format_mount(out, mountinfo, kFirstId + 1 + i, parent, *g_mounts[i].root, g_mounts[i].path,
+                     g_mounts[i].label);
+    }
+}
+
+lib::ErrorOr mount_memory_root() {
+    Memfs* fs = TRY(Memfs::create({kMemoryRootDev, 2, kTmpfsMagic, 0755}));
+    TRY(make_mount_points(fs->root()));
+    fs->root().retain();
+    g_root = &fs->root();
+    g_root_label = {"rootfs", "tmpfs", "rw"};
+    klog("root: no disk, an empty tmpfs");
+    return mount_system();
 }
 
 lib::ErrorOr mount_root(DiskCache& cache) {
@@ -207,21 +228,19 @@ lib::ErrorOr mount_root(DiskCache& cache) {
     }
     Inode* lower = TRY(open_ext2_root(*device, volume.value()));
     Memfs* upper = TRY(Memfs::create({kOverlayDev, kUpperFirstIno, 0, 0755}));
+    TRY(make_mount_points(upper->root()));
     g_root = TRY(make_overlay(*upper, lower));
+    g_root_label = {"overlay", "overlay", "rw,relatime,lowerdir=/dev/vda1"};
+    g_root_on_disk = true;
     klog("root: ext2, {} MiB, {}-byte blocks, read-only under an in-memory overlay",
          partition.value().size >> 20, volume.value().block_size());
-    Memfs* tmp = TRY(Memfs::create({kTmpDev, 2, kTmpfsMagic, 01777}));
-    tmp->root().retain();
-    if (auto mounted = mount("/tmp", &tmp->root()); mounted.is_error()) {
-        klog("tmp: cannot mount a tmpfs on /tmp ({})", lib::errno_name(mounted.error()));
-        return mounted.error();
-    }
-    return {};
+    return mount_system();
 }
 
 // --- paths ---
 
-lib::Result<Inode*> resolve(std::string_view path, Inode* base, bool follow_last) {
+lib::Result<Inode*> resolve(std::string_view path, Inode* base, bool follow_last,
+                            PathTrace* trace) {
     if (path.empty()) return lib::Errno::NoEnt;
     if (path.size() >= kPathMax) return lib::Errno::NameTooLong;
     if (!g_root) return lib::Errno::NoEnt;
@@ -234,6 +253,7 @@ lib::Result<Inode*> resolve(std::string_view path, Inode* base, bool follow_last
     int depth = 0, links = 0;
     pieces[0] = {path, nullptr};
     InodeRef current(path[0] == '/' || !base ? root() : (base->retain(), base));
+    if (trace && (path[0] == '/' || !base)) trace->restart();
     lib::Errno error{};
     bool failed = false;
     while (depth >= 0 && !failed) {
@@ -289,9 +309,13 @@ lib::Result<Inode*> resolve(std::string_view path, Inode* base, bool follow_last
                 break;
             }
             pieces[++depth] = {target.value(), const_cast<char*>(target.value().data())};
-            if (target.value()[0] == '/') current = InodeRef(root());
+            if (target.value()[0] == '/') {
+                current = InodeRef(root());
+                if (trace) trace->restart();
+            }
             continue;  // `current` stays the directory holding the link
         }
+        if (trace) trace->enter(name);
         current = std::move(next);
     }
     for (; depth >= 0; --depth)
@@ -301,7 +325,7 @@ lib::Result<Inode*> resolve(std::string_view path, Inode* base, bool follow_last
     return current.take();
 }
 
-lib::Result<ParentPath> resolve_parent(std::string_view path, Inode* base) {
+lib::Result<ParentPath> resolve_parent(std::string_view path, Inode* base, PathTrace* trace) {
     if (path.empty()) return lib::Errno::NoEnt;
     if (path.size() >= kPathMax) return lib::Errno::NameTooLong;
     size_t end = path.size();
@@ -316,14 +340,18 @@ lib::Result<ParentPath> resolve_parent(std::string_view path, Inode* base) {
         if (end == 0) {  // only slashes: "/"
             directory = root();
             if (!directory) return lib::Errno::NoEnt;
+            if (trace) trace->restart();
         } else {
-            if (!base) base = g_root;
+            if (!base) {
+                base = g_root;
+                if (trace) trace->restart();
+            }
             if (!base) return lib::Errno::NoEnt;
             base->retain();
             directory = base;
         }
     } else {
-        directory = TRY(resolve(path.substr(0, slash + 1), base, true));
+        directory = TRY(resolve(path.substr(0, slash + 1), base, true, trace));
     }
     if (!directory->is_directory()) {
         directory->release();

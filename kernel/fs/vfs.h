@@ -1,8 +1,9 @@
 // The VFS: inodes behind one interface, the mount table and path resolution. "/" is the
 // image's ext2 filesystem, read-only, under a writable in-memory overlay (overlay.h): writes
-// work and vanish at reboot. /tmp is a tmpfs (memfs.h). Paths resolve the way Linux resolves
-// them: "." and "..", symbolic links (at most 40 per lookup), trailing slashes demanding a
-// directory, mount points crossed both ways.
+// work and vanish at reboot; without a disk it is an empty tmpfs. /tmp is a tmpfs (memfs.h),
+// /dev the devices (devfs.h), /proc and /sys generated files (procfs.h). Paths resolve the way
+// Linux resolves them: "." and "..", symbolic links (at most 40 per lookup), trailing slashes
+// demanding a directory, mount points crossed both ways.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include <span>
 #include <string_view>
 
+#include "lib/base/format.h"
 #include "lib/base/result.h"
 
 namespace kernel::sys {
@@ -18,8 +20,10 @@ struct LinuxStat;
 
 namespace kernel::fs {
 
+class File;
+
 inline constexpr uint32_t kTypeMask = 0170000, kTypeDirectory = 0040000, kTypeRegular = 0100000,
-                          kTypeSymlink = 0120000;
+                          kTypeSymlink = 0120000, kTypeCharDevice = 0020000;
 inline constexpr uint32_t kPermissionMask = 07777;
 inline constexpr size_t kPathMax = 4096;
 inline constexpr size_t kNameMax = 255;
@@ -27,7 +31,7 @@ inline constexpr int kMaxSymlinks = 40;
 inline constexpr unsigned kRenameNoReplace = 1;  // RENAME_NOREPLACE
 
 // d_type values (DT_*), as getdents64 reports them.
-inline constexpr uint8_t kDtUnknown = 0, kDtDir = 4, kDtReg = 8, kDtLnk = 10;
+inline constexpr uint8_t kDtUnknown = 0, kDtChr = 2, kDtDir = 4, kDtReg = 8, kDtLnk = 10;
 uint8_t dt_type(uint32_t mode);
 
 struct DirEntry {
@@ -86,6 +90,11 @@ public:
     // in memory. Read-only mappings borrow it (never freed by them, never written through);
     // its owner keeps it valid for the life of the VM once lent (see memfs.h).
     virtual lib::Result<uint64_t> cached_page(uint64_t index);
+    // A new open file description for this inode, holding its own reference; `path` is the
+    // absolute path it was opened by (what /proc/self/fd shows), `flags` the O_* flags it
+    // keeps. Files and directories get an InodeFile; devices (devfs.h) and generated files
+    // (procfs.h) make their own. O_PATH descriptions are always InodeFiles.
+    virtual lib::Result<File*> open(int flags, std::string_view path);
 
     // --- writing (defaults: ReadOnlyFs, or NotDir / IsDir where the type is wrong) ---
     // Before a description opened for writing exists: the overlay copies the file up here
@@ -156,24 +165,66 @@ private:
     Inode* m_inode = nullptr;
 };
 
-// The root directory (a new reference), or nullptr before mount_root().
+// The root directory (a new reference), or nullptr before a root is mounted.
 Inode* root();
 bool has_root();
+// "/" is the disk's filesystem (not the tmpfs that stands in without a disk).
+bool root_on_disk();
 
 // Mounts the ext2 filesystem of the disk's Linux partition as "/" under a writable overlay,
-// and a tmpfs at /tmp. Logs what it mounted or why it could not.
+// then the system mounts (below). Logs what it mounted or why it could not.
 lib::ErrorOr mount_root(class DiskCache& cache);
+// Without a disk: an empty tmpfs as "/", then the system mounts, so that the program still
+// finds /dev, /proc and /tmp.
+lib::ErrorOr mount_memory_root();
 
-// Mounts the tree `root` (takes over the reference) on the directory `path`, creating that
-// directory (mode 0755) when it is missing. Busy when something is mounted there already.
-lib::ErrorOr mount(std::string_view path, Inode* root);
+// How /proc/self/mounts names a mount (text that lives for good).
+struct MountLabel {
+    std::string_view source;
+    std::string_view type;
+    std::string_view options;
+};
+
+// Mounts the tree `root` (takes over the reference) on the directory `path` (text that lives
+// for good), creating that directory (mode 0755) when it is missing. Busy when something is
+// mounted there already.
+lib::ErrorOr mount(std::string_view path, Inode* root, const MountLabel& label);
 // Something is mounted on this directory, or it is the root of a mount: rmdir and rename
 // say Busy.
 bool is_mount_point(const Inode& inode);
+// /proc/self/mounts (`mountinfo` false) or /proc/self/mountinfo, as Linux formats them.
+void format_mounts(lib::FormatSink& out, bool mountinfo);
+
+// The absolute path a lookup walked to, built as it goes: each name appended, ".." dropping
+// the last one, an absolute symlink target starting over at "/". What Linux's d_path gives
+// for the dentry found (symlinks resolved), for /proc/self/fd, /proc/self/maps and getcwd.
+class PathTrace {
+public:
+    PathTrace();
+    ~PathTrace();
+    PathTrace(const PathTrace&) = delete;
+    PathTrace& operator=(const PathTrace&) = delete;
+
+    // Starts from `directory` (absolute; "" or "/" for the root).
+    void start(std::string_view directory);
+    void restart() { m_length = 0; }
+    void enter(std::string_view name);
+    void leave();
+    // The buffer exists and the path never outgrew PATH_MAX.
+    bool ok() const { return m_buffer && !m_overflow; }
+    std::string_view view() const { return m_length ? std::string_view(m_buffer, m_length) : "/"; }
+
+private:
+    char* m_buffer;
+    size_t m_length = 0;  // "/a/b" without a trailing slash; 0 for "/"
+    bool m_overflow = false;
+};
 
 // Resolves `path` from `base` (a directory; ignored for absolute paths). `follow_last`: a
 // final symlink is followed (stat vs lstat). NoEnt, NotDir, Loop, NameTooLong as Linux.
-lib::Result<Inode*> resolve(std::string_view path, Inode* base, bool follow_last = true);
+// `trace`, when given, starts as base's path and ends as the path of what was found.
+lib::Result<Inode*> resolve(std::string_view path, Inode* base, bool follow_last = true,
+                            PathTrace* trace = nullptr);
 
 // The directory that holds the last component of `path` and that component, for the calls
 // that create or remove a name. `last` is empty for "/" and may be "." or ".." (the callers
@@ -183,7 +234,9 @@ struct ParentPath {
     std::string_view last;
     bool trailing_slash;
 };
-lib::Result<ParentPath> resolve_parent(std::string_view path, Inode* base);
+// `trace` ends as the directory's path.
+lib::Result<ParentPath> resolve_parent(std::string_view path, Inode* base,
+                                       PathTrace* trace = nullptr);
 
 // Reads a whole small file (the manifest) into kernel memory. The caller kfree()s `*out`.
 lib::Result<size_t> read_whole_file(std::string_view path, std::byte** out, size_t max_size);

@@ -74,16 +74,20 @@ void AddressSpace::release_pages(uint64_t start, uint64_t end) {
 }
 
 lib::ErrorOr AddressSpace::map_fixed(uint64_t start, uint64_t length, int prot,
-                                     lib::vm::VmKind kind) {
+                                     lib::vm::VmKind kind, uint64_t tag) {
     // MAP_FIXED: whatever the range held is gone, even where the attributes stay the same.
-    return m_areas.map(start, length, {prot, kind},
+    return m_areas.map(start, length, {prot, kind, tag},
                        [&](const lib::vm::VmChange& old) { release_pages(old.start, old.end); });
 }
 
 lib::Result<uint64_t> AddressSpace::map_anywhere(uint64_t length, int prot, lib::vm::VmKind kind) {
-    uint64_t start = TRY(m_areas.find_free(length, m_mmap_bottom, m_mmap_top, true));
+    uint64_t start = TRY(find_room(length));
     TRY(map_fixed(start, length, prot, kind));
     return start;
+}
+
+lib::Result<uint64_t> AddressSpace::find_room(uint64_t length) const {
+    return m_areas.find_free(length, m_mmap_bottom, m_mmap_top, true);
 }
 
 lib::ErrorOr AddressSpace::unmap(uint64_t start, uint64_t length) {

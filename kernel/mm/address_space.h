@@ -31,10 +31,14 @@ public:
     void activate();
     PageTable& page_table() { return m_table; }
 
-    // Replaces whatever is at [start, start + length) with a fresh zero-filled area.
-    lib::ErrorOr map_fixed(uint64_t start, uint64_t length, int prot, lib::vm::VmKind kind);
+    // Replaces whatever is at [start, start + length) with a fresh zero-filled area. `tag`:
+    // what the area maps (Process::file_tag), kept for /proc/self/maps.
+    lib::ErrorOr map_fixed(uint64_t start, uint64_t length, int prot, lib::vm::VmKind kind,
+                           uint64_t tag = 0);
     // Finds room for length bytes below the mmap top (top-down, like Linux) and maps it.
     lib::Result<uint64_t> map_anywhere(uint64_t length, int prot, lib::vm::VmKind kind);
+    // Where map_anywhere would put length bytes. NoMem when nothing fits.
+    lib::Result<uint64_t> find_room(uint64_t length) const;
     lib::ErrorOr unmap(uint64_t start, uint64_t length);
     lib::ErrorOr protect(uint64_t start, uint64_t length, int prot);
     // Drops the pages' contents (they read as zero afterwards), keeping the areas.

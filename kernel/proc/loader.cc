@@ -55,6 +55,7 @@ uint64_t random_pages(uint64_t low, uint64_t pages) {
 struct Executable {
     std::span<const std::byte> bytes;
     fs::Inode* inode = nullptr;  // borrowed; set when the bytes are a view of it
+    std::string_view path;       // for /proc/self/maps
 };
 
 // The page cache's pages of a file, as a lazy view's source.
@@ -92,7 +93,12 @@ lib::Result<uint64_t> map_segments(mm::AddressSpace& space, const lib::elf::ElfI
             TRY(space.protect(start, kPage, prot | mm::kProtRead));
             start = highest;
         }
-        if (end > start) TRY(space.map_fixed(start, end - start, prot, lib::vm::VmKind::Program));
+        // The file offset at `start`, for the area's name in /proc/self/maps.
+        int64_t offset = int64_t(ph.p_offset) + int64_t(start - (ph.p_vaddr + bias));
+        uint64_t tag = current().file_tag(exe.inode, exe.path, start,
+                                          offset > 0 ? uint64_t(offset) / kPage : 0);
+        if (end > start)
+            TRY(space.map_fixed(start, end - start, prot, lib::vm::VmKind::Program, tag));
         uint64_t file_end = ph.p_vaddr + bias + ph.p_filesz;
         uint64_t copy_from = ph.p_vaddr + bias;  // what is left for poke to copy
         if (exe.inode && ph.p_offset % kPage == ph.p_vaddr % kPage && file_end > start) {
@@ -201,6 +207,7 @@ lib::Result<uint64_t> build_stack(mm::AddressSpace& space, const Manifest& manif
         return sp.error();
     }
     uint64_t used = layout.stack_top - sp.value();
+    current().record_initial_stack({buffer + kStackBuildBytes - used, used}, sp.value());
     auto poked = space.poke(sp.value(), {buffer + kStackBuildBytes - used, used});
     mm::kfree(buffer);
     TRY(poked);
@@ -214,7 +221,8 @@ Executable open_executable(std::string_view program, std::string_view path) {
     if (!inode.value()->is_regular()) refuse(program, "not a regular file (EACCES)");
     auto view = view_file(*inode.value());
     if (view.is_error()) refuse(program, lib::errno_name(view.error()));
-    return {view.value(), inode.value()};  // the reference is kept for good: the program lives on it
+    // The reference is kept for good: the program lives on it.
+    return {view.value(), inode.value(), path};
 }
 
 lib::elf::ElfImage parse_elf(std::string_view program, std::span<const std::byte> bytes) {
@@ -230,9 +238,10 @@ void start_program(std::span<const std::byte> manifest_bytes, std::string_view) 
     if (parsed.is_error()) panic("the boot manifest is malformed");
     const Manifest& manifest = parsed.value();
     std::string_view program = manifest.program();
-    Executable exe{manifest.program_image(), nullptr};
+    Executable exe{manifest.program_image(), nullptr, program};
     if (exe.bytes.empty()) {
-        if (!fs::has_root()) refuse(program, "the manifest carries no program image and there is no disk");
+        if (!fs::root_on_disk())
+            refuse(program, "the manifest carries no program image and there is no disk");
         exe = open_executable(program, program);
     }
     lib::elf::ElfImage elf = parse_elf(program, exe.bytes);

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "kernel/mm/address_space.h"
 #include "kernel/proc/fd_table.h"
+#include "lib/elf/initial_stack.h"
 
 namespace kernel::fs {
 class Inode;
@@ -50,7 +52,44 @@ public:
     void set_cwd(fs::Inode* inode, std::string_view path);
     uint32_t umask = 022;
 
+    // When the process was made (monotonic ns): /proc/self/stat's starttime.
+    uint64_t start_ns() const { return m_start_ns; }
+
+    // The initial stack the loader built (`stack` is its bytes from `sp` up): where the
+    // strings of argv and of the environment lie in user memory (/proc/self/cmdline and
+    // environ read them there, as Linux does, so a program rewriting its argv is seen doing
+    // so), and a copy of the auxiliary vector (/proc/self/auxv), AT_NULL included.
+    struct StackStrings {
+        uint64_t sp = 0;  // where argc is: the stack's start for /proc/self/stat
+        uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+    };
+    void record_initial_stack(std::span<const std::byte> stack, uint64_t sp);
+    const StackStrings& stack_strings() const { return m_strings; }
+    std::span<const lib::elf::AuxEntry> auxv() const { return {m_auxv, m_auxv_count}; }
+
+    // Names of mapped files for /proc/self/maps. The VM area of a mapping carries a tag
+    // naming the file (an entry of a table here, one per file) and its offset; a split keeps
+    // the tag, and the offset of each piece follows from its address. 0 when the table is
+    // full or the file has no name: the area then shows none.
+    // `inode` may be null (a program from the manifest): st_dev and st_ino then show as 0.
+    uint64_t file_tag(const fs::Inode* inode, std::string_view path, uint64_t address,
+                      uint64_t file_page);
+    struct MappedFile {
+        uint64_t dev, ino, offset;
+        std::string_view path;
+    };
+    // The file an area maps, from its tag; false for areas without one.
+    bool mapped_file(const lib::vm::VmArea& area, MappedFile& out) const;
+
 private:
+    static constexpr size_t kMaxAux = 48;
+    static constexpr size_t kMaxMappedFiles = 256;
+    struct FileName {
+        uint64_t dev, ino;
+        char* path;
+        size_t length;
+    };
+
     mm::AddressSpace* m_space;
     FdTable m_fds;
     char m_exe_path[kMaxPathLength + 1] = {};
@@ -61,6 +100,13 @@ private:
     fs::Inode* m_cwd = nullptr;
     char m_cwd_path[4096] = "/";
     size_t m_cwd_length = 1;
+    uint64_t m_start_ns;
+    StackStrings m_strings;
+    lib::elf::AuxEntry m_auxv[kMaxAux] = {};
+    size_t m_auxv_count = 0;
+    FileName m_file_names[kMaxMappedFiles] = {};
+    size_t m_file_name_count = 0;
+    size_t m_last_file_name = 0;  // ld.so maps one file several times in a row
 };
 
 // The running program. Only valid once start_program() has created it.

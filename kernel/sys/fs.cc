@@ -1,7 +1,8 @@
 // Path-based syscalls and directory reads over the VFS: open/openat/creat (O_CREAT, O_EXCL,
 // O_TRUNC; O_TMPFILE is EOPNOTSUPP), stat/lstat/newfstatat/statx, access/faccessat,
-// readlink(at), getdents64, getcwd, chdir/fchdir, umask. /proc/self/exe is answered here until
-// /proc exists. Calls that change names or attributes are in fs_names.cc and fs_attrs.cc.
+// readlink(at), getdents64, getcwd, chdir/fchdir, umask. Opening keeps the path the lookup
+// walked to (symlinks resolved) with the description, and chdir keeps it as the cwd's.
+// Calls that change names or attributes are in fs_names.cc and fs_attrs.cc.
 #include "kernel/fs/inode_file.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/mm/heap.h"
@@ -20,16 +21,15 @@ constexpr int kOCreat = 0100, kOExcl = 0200, kONoCtty = 0400, kOTrunc = 01000,
 constexpr int kAtEaccess = 0x200;
 constexpr int kXOk = 1, kWOk = 2, kROk = 4;
 
-bool is_self_exe(std::string_view path) {
-    return path == "/proc/self/exe" || path == "/proc/1/exe";
-}
-
 // O_CREAT found nothing: a new regular file in the directory holding the last component.
-lib::Result<fs::Inode*> create_at(int dirfd, std::string_view path, uint32_t mode) {
-    fs::ParentPath parent = TRY(parent_at(dirfd, path));
+// `trace` ends as the new file's path.
+lib::Result<fs::Inode*> create_at(int dirfd, std::string_view path, uint32_t mode,
+                                  fs::PathTrace& trace) {
+    fs::ParentPath parent = TRY(parent_at(dirfd, path, &trace));
     fs::InodeRef directory(parent.directory);
     if (parent.trailing_slash || parent.last.empty() || parent.last == "." || parent.last == "..")
         return lib::Errno::IsDir;
+    trace.enter(parent.last);
     return directory->create(parent.last, mode & ~proc::current().umask & fs::kPermissionMask);
 }
 
@@ -41,8 +41,9 @@ SyscallResult do_openat(int dirfd, UserIn<char> user_path, int flags, uint32_t m
     bool writes = !path_only && ((flags & kAccessMode) == kWriteOnly ||
                                  (flags & kAccessMode) == kReadWrite || (flags & kOTrunc));
     bool exclusive = (flags & kOCreat) && (flags & kOExcl) && !path_only;
+    fs::PathTrace trace;
     // O_EXCL: a symlink in last place counts as existing; it is not followed.
-    auto found = resolve_at(dirfd, path.view(), !(flags & kONoFollow) && !exclusive);
+    auto found = resolve_at(dirfd, path.view(), !(flags & kONoFollow) && !exclusive, &trace);
     fs::InodeRef inode;
     if (found.has_value()) {
         inode = fs::InodeRef(found.value());
@@ -58,14 +59,19 @@ SyscallResult do_openat(int dirfd, UserIn<char> user_path, int flags, uint32_t m
         }
     } else if (found.error() == lib::Errno::NoEnt && (flags & kOCreat) && !path_only) {
         if (flags & kODirectory) return lib::Errno::Inval;  // Linux 6.4+: O_CREAT | O_DIRECTORY
-        inode = fs::InodeRef(TRY(create_at(dirfd, path.view(), mode)));
+        inode = fs::InodeRef(TRY(create_at(dirfd, path.view(), mode, trace)));
     } else {
         return found.error();
     }
     int kept = flags & ~(kOCreat | kOExcl | kONoCtty | kOTrunc | kOCloexec);
-    auto* file = mm::try_make<fs::InodeFile>(inode.get(), kept);
-    if (!file) return lib::Errno::NoMem;
-    inode.take();
+    std::string_view opened_path = trace.ok() ? trace.view() : path.view();
+    fs::File* file;
+    if (path_only) {
+        inode->retain();
+        file = TRY(fs::InodeFile::create(fs::InodeRef(inode.get()), kept, opened_path));
+    } else {
+        file = TRY(inode->open(kept, opened_path));
+    }
     auto fd = proc::current().fds().install(file, 0, flags & kOCloexec);
     if (fd.is_error()) {
         file->release();
@@ -92,17 +98,11 @@ SyscallResult do_readlinkat(int dirfd, UserIn<char> user_path, UserOut<char> buf
     UserPath path;
     TRY(path.copy(user_path));
     if (int64_t(size) <= 0) return lib::Errno::Inval;
-    if (is_self_exe(path.view())) {
-        std::string_view exe = proc::current().exe_path();
-        size_t n = exe.size() < size ? exe.size() : size;  // readlink does not NUL-terminate
-        TRY(mm::copy_to_user_bytes(buffer.address(), exe.data(), n));
-        return int64_t(n);
-    }
     fs::InodeRef inode(TRY(resolve_at(dirfd, path.view(), false)));
     if (!inode->is_symlink()) return lib::Errno::Inval;
     char target[fs::kPathMax];
     size_t length = TRY(inode->read_link({target, sizeof(target)}));
-    size_t n = length < size ? length : size;
+    size_t n = length < size ? length : size;  // readlink does not NUL-terminate
     TRY(mm::copy_to_user_bytes(buffer.address(), target, n));
     return int64_t(n);
 }
@@ -112,39 +112,6 @@ SyscallResult stat_to_user(fs::Inode& inode, UserOut<LinuxStat> out) {
     TRY(inode.stat(st));
     TRY(mm::copy_to_user(out, st));
     return 0;
-}
-
-// "/a/b" + "../c" -> "/a/c": the cwd path after chdir, lexically (symlinked directories
-// keep the name they were entered by, as a shell's $PWD does).
-void join_path(std::string_view base, std::string_view path, char* out, size_t& length) {
-    length = 0;
-    auto push = [&](std::string_view part) {
-        if (part.empty() || part == ".") return;
-        if (part == "..") {
-            while (length > 0 && out[length - 1] != '/') --length;
-            if (length > 0) --length;  // the slash
-            return;
-        }
-        if (length + 1 + part.size() >= fs::kPathMax) return;
-        out[length++] = '/';
-        __builtin_memcpy(out + length, part.data(), part.size());
-        length += part.size();
-    };
-    auto walk = [&](std::string_view text) {
-        while (!text.empty()) {
-            size_t slash = text.find('/');
-            push(text.substr(0, slash));
-            text = slash == std::string_view::npos ? std::string_view{} : text.substr(slash + 1);
-        }
-    };
-    // The cwd is already absolute and normalized ("/" or "/a/b"): copied, not walked again,
-    // so a chdir costs the length of its argument, not of the cwd.
-    if ((path.empty() || path[0] != '/') && base.size() > 1 && base.size() < fs::kPathMax) {
-        __builtin_memcpy(out, base.data(), base.size());
-        length = base.size();
-    }
-    walk(path);
-    if (length == 0) out[length++] = '/';
 }
 
 }  // namespace
@@ -182,14 +149,11 @@ SyscallResult sys_getcwd(UserOut<char> buffer, uint64_t size) {
 SyscallResult sys_chdir(UserIn<char> user_path) {
     UserPath path;
     TRY(path.copy(user_path));
-    fs::InodeRef inode(TRY(resolve_at(kAtFdCwd, path.view(), true)));
+    fs::PathTrace trace;
+    fs::InodeRef inode(TRY(resolve_at(kAtFdCwd, path.view(), true, &trace)));
     if (!inode->is_directory()) return lib::Errno::NotDir;
-    char* joined = static_cast<char*>(mm::kmalloc(fs::kPathMax));
-    if (!joined) return lib::Errno::NoMem;
-    size_t length = 0;
-    join_path(proc::current().cwd_path(), path.view(), joined, length);
-    proc::current().set_cwd(inode.take(), {joined, length});
-    mm::kfree(joined);
+    if (!trace.ok()) return lib::Errno::NameTooLong;  // or no memory for the trace
+    proc::current().set_cwd(inode.take(), trace.view());
     return 0;
 }
 
@@ -197,9 +161,8 @@ SyscallResult sys_fchdir(int fd) {
     fs::File* file = TRY(proc::current().fds().get(fd));
     fs::InodeFile* opened = file->as_inode_file();
     if (!opened || !opened->inode().is_directory()) return lib::Errno::NotDir;
-    // FIXME(#4): the path of a directory opened by fd (the dentry's name) is not kept yet.
     opened->inode().retain();
-    proc::current().set_cwd(&opened->inode(), proc::current().cwd_path());
+    proc::current().set_cwd(&opened->inode(), opened->path());
     return 0;
 }
 

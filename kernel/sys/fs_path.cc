@@ -32,11 +32,12 @@ lib::ErrorOr UserPath::copy(mm::UserIn<char> path) {
     return {};
 }
 
-lib::Result<fs::Inode*> start_directory(int dirfd) {
+lib::Result<fs::Inode*> start_directory(int dirfd, fs::PathTrace* trace) {
     if (dirfd == kAtFdCwd) {
         fs::Inode* cwd = proc::current().cwd();
         if (!cwd) return lib::Errno::NoEnt;  // no filesystem at all
         cwd->retain();
+        if (trace) trace->start(proc::current().cwd_path());
         return cwd;
     }
     fs::File* file = TRY(proc::current().fds().get(dirfd));
@@ -44,15 +45,17 @@ lib::Result<fs::Inode*> start_directory(int dirfd) {
     if (!opened) return lib::Errno::NotDir;
     if (!opened->inode().is_directory()) return lib::Errno::NotDir;
     opened->inode().retain();
+    if (trace) trace->start(opened->path());
     return &opened->inode();
 }
 
-lib::Result<fs::Inode*> resolve_at(int dirfd, std::string_view path, bool follow) {
+lib::Result<fs::Inode*> resolve_at(int dirfd, std::string_view path, bool follow,
+                                   fs::PathTrace* trace) {
     if (path.empty()) return lib::Errno::NoEnt;
     if (!fs::has_root()) return lib::Errno::NoEnt;
-    if (path[0] == '/') return fs::resolve(path, nullptr, follow);
-    fs::InodeRef base(TRY(start_directory(dirfd)));
-    return fs::resolve(path, base.get(), follow);
+    if (path[0] == '/') return fs::resolve(path, nullptr, follow, trace);
+    fs::InodeRef base(TRY(start_directory(dirfd, trace)));
+    return fs::resolve(path, base.get(), follow, trace);
 }
 
 lib::Result<fs::Inode*> inode_at(int dirfd, const UserPath& path, int flags) {
@@ -68,12 +71,12 @@ lib::Result<fs::Inode*> inode_at(int dirfd, const UserPath& path, int flags) {
     return resolve_at(dirfd, path.view(), !(flags & kAtSymlinkNoFollow));
 }
 
-lib::Result<fs::ParentPath> parent_at(int dirfd, std::string_view path) {
+lib::Result<fs::ParentPath> parent_at(int dirfd, std::string_view path, fs::PathTrace* trace) {
     if (path.empty()) return lib::Errno::NoEnt;
     if (!fs::has_root()) return lib::Errno::NoEnt;
-    if (path[0] == '/') return fs::resolve_parent(path, nullptr);
-    fs::InodeRef base(TRY(start_directory(dirfd)));
-    return fs::resolve_parent(path, base.get());
+    if (path[0] == '/') return fs::resolve_parent(path, nullptr, trace);
+    fs::InodeRef base(TRY(start_directory(dirfd, trace)));
+    return fs::resolve_parent(path, base.get(), trace);
 }
 
 }  // namespace kernel::sys

@@ -30,11 +30,16 @@ private:
 };
 
 // The directory a relative path starts from: the cwd, or dirfd's directory. A new reference.
-lib::Result<fs::Inode*> start_directory(int dirfd);
-lib::Result<fs::Inode*> resolve_at(int dirfd, std::string_view path, bool follow);
+// `trace` (when given) starts at that directory's path.
+lib::Result<fs::Inode*> start_directory(int dirfd, fs::PathTrace* trace = nullptr);
+// `trace` ends as the path of what was found (fs::resolve).
+lib::Result<fs::Inode*> resolve_at(int dirfd, std::string_view path, bool follow,
+                                   fs::PathTrace* trace = nullptr);
 // The inode behind (dirfd, path) with AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW honoured.
 lib::Result<fs::Inode*> inode_at(int dirfd, const UserPath& path, int flags);
-// The directory holding the last component of (dirfd, path), and that component.
-lib::Result<fs::ParentPath> parent_at(int dirfd, std::string_view path);
+// The directory holding the last component of (dirfd, path), and that component; `trace`
+// ends as the directory's path.
+lib::Result<fs::ParentPath> parent_at(int dirfd, std::string_view path,
+                                      fs::PathTrace* trace = nullptr);
 
 }  // namespace kernel::sys

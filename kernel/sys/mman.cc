@@ -1,4 +1,4 @@
-// Memory syscalls: mmap (anonymous and of files), munmap, mprotect, brk, madvise.
+// Memory syscalls: mmap (anonymous, of files, of /dev/zero), munmap, mprotect, brk, madvise.
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/fs/inode_file.h"
 #include "kernel/proc/process.h"
@@ -47,9 +47,17 @@ SyscallResult sys_mmap(uint64_t address, uint64_t length, int prot, int flags, i
         return lib::Errno::Inval;
     if (!valid_prot(prot)) return lib::Errno::Inval;
     fs::Inode* inode = nullptr;
+    fs::InodeFile* opened = nullptr;
     if (!(flags & kMapAnonymous)) {
         fs::File* file = TRY(proc::current().fds().get(fd));
-        fs::InodeFile* opened = file->as_inode_file();
+        if (file->maps_as_anonymous()) {
+            // /dev/zero: anonymous memory, private or (one process) as good as shared.
+            if ((file->status_flags() & 3) == 1) return lib::Errno::Access;  // O_WRONLY
+            flags |= kMapAnonymous;
+        }
+        opened = file->as_inode_file();
+    }
+    if (!(flags & kMapAnonymous)) {
         if (!opened || !opened->inode().is_regular()) return lib::Errno::NoDev;
         int access = opened->status_flags() & 3;
         if (access == 1) return lib::Errno::Access;  // O_WRONLY: nothing to read the pages from
@@ -67,16 +75,16 @@ SyscallResult sys_mmap(uint64_t address, uint64_t length, int prot, int flags, i
         if (address % kPage || !range_in_user(address, size)) return lib::Errno::Inval;
         if ((flags & kMapFixedNoReplace) && !(flags & kMapFixed) && !space.is_free(address, size))
             return lib::Errno::Exist;
-        TRY(space.map_fixed(address, size, prot, kind));
-    } else {
+    } else if (!(address && address % kPage == 0 && range_in_user(address, size) &&
+                 address >= 0x10000 && space.is_free(address, size))) {
         // A hint that fits is honoured, as Linux does; otherwise search top-down.
-        if (address && address % kPage == 0 && range_in_user(address, size) &&
-            address >= 0x10000 && space.is_free(address, size)) {
-            TRY(space.map_fixed(address, size, prot, kind));
-        } else {
-            address = TRY(space.map_anywhere(size, prot, kind));
-        }
+        address = TRY(space.find_room(size));
     }
+    // A file's area is named for /proc/self/maps.
+    uint64_t tag = inode ? proc::current().file_tag(inode, opened->path(), address,
+                                                    uint64_t(offset) / kPage)
+                         : 0;
+    TRY(space.map_fixed(address, size, prot, kind, tag));
     if (inode) {
         // Mapped at once: on this project's hosts a page fault costs far more than the
         // entry it would fill. Read-only pages are the page cache's own frames.
