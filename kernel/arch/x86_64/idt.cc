@@ -48,6 +48,11 @@ void init_idt() {
 
     IdtPointer idtr{sizeof(g_idt) - 1, reinterpret_cast<uint64_t>(g_idt)};
     asm volatile("lidt %0" ::"m"(idtr));
+    // Mask both 8259s: no legacy interrupt is used, and a firmware may leave one running
+    // (SeaBIOS leaves the PIT's IRQ 0 on, delivered at vector 8: a "double fault" at the
+    // first tick). Where there is no PIC (Phoenix's VMM) the writes go nowhere.
+    outb(0x21, 0xff);
+    outb(0xa1, 0xff);
 }
 
 void use_ist_stacks() {
