@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string_view>
 
 extern char** environ;
 
@@ -32,11 +33,16 @@ double since(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// Spawns args with stdout on a pipe (stderr and stdin inherited) and times it.
-Sample measure(const std::vector<std::string>& args, const char* marker) {
-    Sample sample;
+namespace {
+
+// Spawns args with stdout on a pipe (stderr and stdin inherited), then hands every chunk of
+// output to on_output(chunk, ms since the spawn) until EOF or the 60 s timeout (the child
+// is killed then). Returns the child's exit status, -1 when it did not exit normally or
+// could not be started; `start` is when it was spawned.
+template <typename OnOutput>
+int run_child(const std::vector<std::string>& args, Clock::time_point& start, OnOutput on_output) {
     int fds[2];
-    if (pipe(fds) != 0) return sample;
+    if (pipe(fds) != 0) return -1;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
@@ -46,17 +52,15 @@ Sample measure(const std::vector<std::string>& args, const char* marker) {
     std::vector<char*> argv;
     for (auto& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
-
-    auto start = Clock::now();
+    start = Clock::now();
     pid_t pid = 0;
     int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     close(fds[1]);
     if (spawned != 0) {
         close(fds[0]);
-        return sample;
+        return -1;
     }
-    std::string seen;
     char buffer[4096];
     for (;;) {
         pollfd pfd = {fds[0], POLLIN, 0};
@@ -67,58 +71,36 @@ Sample measure(const std::vector<std::string>& args, const char* marker) {
         }
         ssize_t n = read(fds[0], buffer, sizeof buffer);
         if (n <= 0) break;
-        if (sample.first_byte_ms < 0) sample.first_byte_ms = since(start);
-        seen.append(buffer, size_t(n));
-        if (sample.first_output_ms < 0 && seen.find(marker) != std::string::npos)
-            sample.first_output_ms = since(start);
+        on_output(std::string_view(buffer, size_t(n)), since(start));
     }
     close(fds[0]);
     int status = 0;
     waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+Sample measure(const std::vector<std::string>& args, const char* marker) {
+    Sample sample;
+    std::string seen;
+    Clock::time_point start;
+    sample.status = run_child(args, start, [&](std::string_view chunk, double ms) {
+        if (sample.first_byte_ms < 0) sample.first_byte_ms = ms;
+        seen.append(chunk);
+        if (sample.first_output_ms < 0 && seen.find(marker) != std::string::npos) sample.first_output_ms = ms;
+    });
     sample.exit_ms = since(start);
-    sample.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return sample;
 }
 
-// Spawns args with stdout on a pipe and returns the arrival time of every line.
 std::vector<double> line_times(const std::vector<std::string>& args) {
     std::vector<double> times;
-    int fds[2];
-    if (pipe(fds) != 0) return times;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    posix_spawn_file_actions_addclose(&actions, fds[1]);
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    auto start = Clock::now();
-    pid_t pid = 0;
-    int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    if (spawned != 0) {
-        close(fds[0]);
-        return times;
-    }
-    char buffer[4096];
-    for (;;) {
-        pollfd pfd = {fds[0], POLLIN, 0};
-        int left = kTimeoutMs - int(since(start));
-        if (left <= 0 || poll(&pfd, 1, left) <= 0) {
-            kill(pid, SIGKILL);
-            break;
-        }
-        ssize_t n = read(fds[0], buffer, sizeof buffer);
-        if (n <= 0) break;
-        double now = since(start);
-        for (ssize_t i = 0; i < n; ++i)
-            if (buffer[i] == '\n') times.push_back(now);
-    }
-    close(fds[0]);
-    waitpid(pid, nullptr, 0);
+    Clock::time_point start;
+    run_child(args, start, [&](std::string_view chunk, double ms) {
+        for (char c : chunk)
+            if (c == '\n') times.push_back(ms);
+    });
     return times;
 }
 
