@@ -61,7 +61,8 @@ SyscallResult sys_mmap(uint64_t address, uint64_t length, int prot, int flags, i
         if (!opened || !opened->inode().is_regular()) return lib::Errno::NoDev;
         int access = opened->status_flags() & 3;
         if (access == 1) return lib::Errno::Access;  // O_WRONLY: nothing to read the pages from
-        // Shared writable pages would write the file; every file is read-only here.
+        // FIXME(#4): shared writable file mappings (they would have to write through to the
+        // overlay's copy of the file); refused until then.
         if (type != kMapPrivate && (prot & mm::kProtWrite)) return lib::Errno::Access;
         if (offset < 0) return lib::Errno::Inval;
         inode = &opened->inode();
