@@ -236,14 +236,16 @@ int run(const RunOptions& given) {
         launch.args = options.args;
         launch.env = options.env;
         launch.debug_flags = flags;
-        if (program.dynamic || !options.config.empty()) {
-            // An image: the program needs its libraries, or the config names files for it.
-            ImageSpec image = image_spec(config, options.program, options.args, options.env, options.kernel);
-            for (const auto& flag : flags)
-                if (std::find(image.debug_flags.begin(), image.debug_flags.end(), flag) == image.debug_flags.end())
-                    image.debug_flags.push_back(flag);
-            disk = cached_image(image);
-        } else {
+        // Every program gets an image (built once per distinct input, cached): its
+        // libraries, the config's files, /etc's basics. A static program without a config
+        // also travels in the manifest module (which the kernel prefers), so it starts the
+        // same way whatever the image holds; the image still gives it its filesystem.
+        ImageSpec image = image_spec(config, options.program, options.args, options.env, options.kernel);
+        for (const auto& flag : flags)
+            if (std::find(image.debug_flags.begin(), image.debug_flags.end(), flag) == image.debug_flags.end())
+                image.debug_flags.push_back(flag);
+        disk = cached_image(image);
+        if (!program.dynamic && options.config.empty()) {
             launch.image = program.bytes;
             manifest = build_manifest(launch);
             if (spec.kernel_path.empty()) spec.kernel_path = locate_kernel("");

@@ -61,6 +61,14 @@ TEST_P(DynamicProgram, LibstdcxxProgramRuns) {
     EXPECT_NE(r.out.find("caught: boom"), std::string::npos) << r.out;
 }
 
+// A static program run without a config still boots with its image's filesystem.
+TEST_P(DynamicProgram, StaticProgramSeesItsImage) {
+    auto r = run("read_etc");
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("/etc/resolv.conf: nameserver 8.8.8.8"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("/etc/hosts: 127.0.0.1 localhost"), std::string::npos) << r.out;
+}
+
 // musl's dynamic linker is its libc: the program's DT_NEEDED libc.so is the interpreter.
 TEST_P(DynamicProgram, MuslDynamicProgramRuns) {
     auto r = run("hello_musl_dynamic", {"-e", "PHX_TEST_ENV=musl-dyn"});
