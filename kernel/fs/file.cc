@@ -9,6 +9,26 @@ lib::Result<int64_t> File::ioctl(uint32_t, uint64_t) { return lib::Errno::NotTy;
 
 lib::Result<int64_t> File::seek(int64_t, int) { return lib::Errno::SPipe; }
 
+lib::Result<uint64_t> seek_target(uint64_t current, uint64_t size, int64_t offset, int whence) {
+    int64_t base;
+    switch (whence) {
+        case 0:  // SEEK_SET
+            base = 0;
+            break;
+        case 1:  // SEEK_CUR
+            base = int64_t(current);
+            break;
+        case 2:  // SEEK_END
+            base = int64_t(size);
+            break;
+        default:
+            return lib::Errno::Inval;
+    }
+    int64_t target;
+    if (__builtin_add_overflow(base, offset, &target) || target < 0) return lib::Errno::Inval;
+    return uint64_t(target);
+}
+
 lib::Result<size_t> File::pread(std::span<char>, uint64_t) { return lib::Errno::SPipe; }
 
 lib::Result<size_t> File::pwrite(std::span<const char>, uint64_t) { return lib::Errno::SPipe; }

@@ -19,6 +19,11 @@ namespace kernel::fs {
 
 class InodeFile;
 
+// lseek's arithmetic for a file of `size` bytes at `current`: the new offset for SEEK_SET,
+// SEEK_CUR and SEEK_END (EINVAL for a negative or overflowing result or another whence;
+// SEEK_DATA/SEEK_HOLE are the caller's).
+lib::Result<uint64_t> seek_target(uint64_t current, uint64_t size, int64_t offset, int whence);
+
 class File {
 public:
     virtual ~File() = default;

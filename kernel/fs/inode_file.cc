@@ -8,7 +8,7 @@ namespace kernel::fs {
 
 namespace {
 
-constexpr int kSeekSet = 0, kSeekCur = 1, kSeekEnd = 2, kSeekData = 3, kSeekHole = 4;
+constexpr int kSeekEnd = 2, kSeekData = 3, kSeekHole = 4;
 // F_SETFL may change these (Linux: O_APPEND, O_ASYNC, O_DIRECT, O_NOATIME, O_NONBLOCK).
 constexpr int kChangeableFlags = 02000 | 020000 | 040000 | 01000000 | 04000;
 
@@ -62,32 +62,15 @@ lib::ErrorOr InodeFile::stat(sys::LinuxStat& out) { return m_inode->stat(out); }
 
 lib::Result<int64_t> InodeFile::seek(int64_t offset, int whence) {
     if (m_flags & kPath) return lib::Errno::BadF;
-    int64_t base;
-    switch (whence) {
-        case kSeekSet:
-            base = 0;
-            break;
-        case kSeekCur:
-            base = int64_t(m_offset);
-            break;
-        case kSeekEnd:
-            if (m_inode->is_directory()) return lib::Errno::Inval;
-            base = int64_t(m_inode->size());
-            break;
-        case kSeekData:
-        case kSeekHole: {
-            // No hole map is kept: data runs to EOF, the only hole is past it (as tmpfs).
-            if (m_inode->is_directory() || offset < 0 || uint64_t(offset) >= m_inode->size())
-                return lib::Errno::NxIo;
-            return whence == kSeekData ? offset : int64_t(m_inode->size());
-        }
-        default:
-            return lib::Errno::Inval;
+    if (whence == kSeekData || whence == kSeekHole) {
+        // No hole map is kept: data runs to EOF, the only hole is past it (as tmpfs).
+        if (m_inode->is_directory() || offset < 0 || uint64_t(offset) >= m_inode->size())
+            return lib::Errno::NxIo;
+        return whence == kSeekData ? offset : int64_t(m_inode->size());
     }
-    int64_t target;
-    if (__builtin_add_overflow(base, offset, &target) || target < 0) return lib::Errno::Inval;
-    m_offset = uint64_t(target);
-    return target;
+    if (whence == kSeekEnd && m_inode->is_directory()) return lib::Errno::Inval;
+    m_offset = TRY(seek_target(m_offset, m_inode->size(), offset, whence));
+    return int64_t(m_offset);
 }
 
 lib::Result<bool> InodeFile::next_entry(DirEntry& out) {

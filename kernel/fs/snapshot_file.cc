@@ -9,7 +9,6 @@ namespace kernel::fs {
 
 namespace {
 
-constexpr int kSeekSet = 0, kSeekCur = 1, kSeekEnd = 2;
 constexpr size_t kFirstCapacity = 2000;  // one of the heap's small size classes
 
 }  // namespace
@@ -100,24 +99,8 @@ lib::Result<size_t> SnapshotFile::read(std::span<char> buffer) {
 }
 
 lib::Result<int64_t> SnapshotFile::seek(int64_t offset, int whence) {
-    int64_t base;
-    switch (whence) {
-        case kSeekSet:
-            base = 0;
-            break;
-        case kSeekCur:
-            base = int64_t(m_offset);
-            break;
-        case kSeekEnd:
-            base = int64_t(m_length);
-            break;
-        default:
-            return lib::Errno::Inval;
-    }
-    int64_t target;
-    if (__builtin_add_overflow(base, offset, &target) || target < 0) return lib::Errno::Inval;
-    m_offset = uint64_t(target);
-    return target;
+    m_offset = TRY(seek_target(m_offset, m_length, offset, whence));
+    return int64_t(m_offset);
 }
 
 }  // namespace kernel::fs
