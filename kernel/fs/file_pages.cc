@@ -46,7 +46,7 @@ lib::Result<uint64_t> FilePages::frame_for_write(uint64_t index, bool whole, Pag
     return slot;
 }
 
-void FilePages::free_from(uint64_t first, PagePool& pool, bool lent) {
+void FilePages::free_from(uint64_t first, PagePool& pool) {
     if (!m_root) return;
     uint64_t* top = table(m_root);
     for (uint64_t i = first >> kTopShift; i < kFanout && (i << kTopShift) < m_end; ++i) {
@@ -63,7 +63,7 @@ void FilePages::free_from(uint64_t first, PagePool& pool, bool lent) {
             bool whole_leaf = k == 0;
             for (; k < k_end; ++k) {
                 if (!leaf[k]) continue;
-                pool.free_page(leaf[k], lent);
+                pool.free_page(leaf[k]);
                 leaf[k] = 0;
                 --m_count;
             }

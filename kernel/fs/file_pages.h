@@ -14,8 +14,8 @@ class PagePool {
 public:
     // A frame for file data, zero-filled when `zeroed`. NoSpc when the filesystem is full.
     virtual lib::Result<uint64_t> alloc_page(bool zeroed) = 0;
-    // `lent`: a mapping may still borrow the frame, so it leaves the count but is never reused.
-    virtual void free_page(uint64_t frame, bool lent) = 0;
+    // The file lets go of the frame (a mapping may still hold it: mm::release_frame).
+    virtual void free_page(uint64_t frame) = 0;
 
 protected:
     ~PagePool() = default;
@@ -36,7 +36,7 @@ public:
     // caller overwrites all of it). NoSpc, NoMem; FBig past kMaxPages.
     lib::Result<uint64_t> frame_for_write(uint64_t index, bool whole, PagePool& pool);
     // Frees every page at or after `first` (and the tables nothing uses any more).
-    void free_from(uint64_t first, PagePool& pool, bool lent);
+    void free_from(uint64_t first, PagePool& pool);
     uint64_t page_count() const { return m_count; }
 
 private:

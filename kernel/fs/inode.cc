@@ -18,6 +18,11 @@ lib::Result<bool> Inode::next_entry(uint64_t&, DirEntry&) { return lib::Errno::N
 
 lib::Result<uint64_t> Inode::cached_page(uint64_t) { return lib::Errno::OpNotSupp; }
 
+lib::Result<MappedPage> Inode::map_page(uint64_t index, bool for_write) {
+    if (for_write) return lib::Errno::OpNotSupp;
+    return MappedPage{TRY(cached_page(index)), false};
+}
+
 lib::Result<File*> Inode::open(int flags, std::string_view path) {
     retain();
     return TRY(InodeFile::create(InodeRef(this), flags, path));

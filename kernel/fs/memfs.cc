@@ -69,9 +69,9 @@ lib::Result<uint64_t> Memfs::alloc_page(bool zeroed) {
     return frame.value();
 }
 
-void Memfs::free_page(uint64_t frame, bool lent) {
+void Memfs::free_page(uint64_t frame) {
     --g_pages_in_use;
-    if (!lent) mm::free_frame(frame);
+    mm::release_frame(frame);
 }
 
 lib::fs::NameNode** Memfs::allocate(size_t count) {
@@ -97,7 +97,7 @@ MemInode::MemInode(Memfs& fs, uint32_t mode)
 
 MemInode::~MemInode() {
     clear_entries();
-    m_pages.free_from(0, *m_fs, m_lent);
+    m_pages.free_from(0, *m_fs);
     mm::kfree(m_target);
     m_fs->inode_destroyed();
 }
@@ -154,8 +154,19 @@ lib::Result<uint64_t> MemInode::cached_page(uint64_t index) {
     if (index >= FilePages::kMaxPages || index * kPage >= m_size) return m_fs->zero_page();
     uint64_t frame = m_pages.frame(index);
     if (!frame) return m_fs->zero_page();
-    m_lent = true;
     return frame;
+}
+
+lib::Result<MappedPage> MemInode::map_page(uint64_t index, bool for_write) {
+    if (!is_regular()) return lib::Errno::OpNotSupp;
+    if (index >= FilePages::kMaxPages) return lib::Errno::Inval;
+    uint64_t frame = m_pages.frame(index);
+    if (!frame) {
+        if (!for_write) return MappedPage{m_fs->zero_page(), false};  // lives as long as the fs
+        frame = TRY(m_pages.frame_for_write(index, false, *m_fs));
+    }
+    TRY(mm::share_frame(frame));
+    return MappedPage{frame, true};
 }
 
 lib::Result<size_t> MemInode::write(uint64_t offset, std::span<const std::byte> data) {
@@ -187,7 +198,7 @@ lib::ErrorOr MemInode::truncate(uint64_t size) {
     if (!is_regular()) return lib::Errno::Inval;
     if (size > kMaxSize) return lib::Errno::FBig;
     if (size < m_size) {
-        m_pages.free_from((size + kPage - 1) / kPage, *m_fs, m_lent);
+        m_pages.free_from((size + kPage - 1) / kPage, *m_fs);
         // Bytes past EOF in the last page stay zero, so growing the file again reads zeros.
         if (uint64_t frame = size % kPage ? m_pages.frame(size / kPage) : 0)
             __builtin_memset(arch::phys_to_virt<std::byte>(frame) + size % kPage, 0,

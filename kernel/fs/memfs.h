@@ -4,11 +4,11 @@
 // also hold whiteouts (a name that hides the lower layer's entry) and be opaque. The file data
 // of all memfs instances together may take half the RAM (then ENOSPC), as one Linux tmpfs.
 //
-// Mappings: cached_page() lends the file's own frame to read-only MAP_PRIVATE mappings, so
-// they see later writes to the file (as on Linux until the page is copied on write); a hole
-// is lent as the shared zero page and stays zero in that mapping. The address space never
-// says when it drops a borrowed page, so a file that lent a frame never frees its frames:
-// truncating or deleting it leaks them (uncounted; FIXME(#4): page reference counts).
+// Mappings: map_page() lends the file's own frame, counted (mm::share_frame), so a page
+// truncated or deleted while mapped lives on until its last mapping lets go. Private
+// mappings see later writes to the file until they copy the page on write (as on Linux);
+// shared ones write into it. A hole is lent to a read-only mapping as the shared zero page
+// (it stays zero there); a shared writable mapping gets the page allocated first.
 //
 // Directories do not hold their parent: a linked directory's parent is linked (it cannot be
 // removed while not empty), and a removed one forgets it, so ".." in it is NoEnt.
@@ -42,7 +42,7 @@ public:
     void inode_destroyed() { --m_inodes; }
 
     lib::Result<uint64_t> alloc_page(bool zeroed) override;
-    void free_page(uint64_t frame, bool lent) override;
+    void free_page(uint64_t frame) override;
     lib::fs::NameNode** allocate(size_t count) override;
     void deallocate(lib::fs::NameNode** buckets, size_t count) override;
 
@@ -80,6 +80,7 @@ public:
     lib::Result<size_t> read_link(std::span<char> out) override;
     lib::Result<bool> next_entry(uint64_t& cookie, DirEntry& out) override;
     lib::Result<uint64_t> cached_page(uint64_t index) override;
+    lib::Result<MappedPage> map_page(uint64_t index, bool for_write) override;
 
     lib::ErrorOr open_for_write(bool) override { return {}; }
     lib::Result<size_t> write(uint64_t offset, std::span<const std::byte> data) override;
@@ -151,7 +152,6 @@ private:
     // Regular files and symlinks.
     FilePages m_pages;
     char* m_target = nullptr;  // a symlink's, m_size bytes
-    bool m_lent = false;       // cached_page() lent a frame (see above)
 };
 
 }  // namespace kernel::fs

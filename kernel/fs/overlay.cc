@@ -120,6 +120,11 @@ lib::Result<uint64_t> OverlayInode::cached_page(uint64_t index) {
     return current().cached_page(index);
 }
 
+lib::Result<MappedPage> OverlayInode::map_page(uint64_t index, bool for_write) {
+    sync();
+    return current().map_page(index, for_write);
+}
+
 // --- keeping up with copies made through other inodes ---
 
 bool OverlayInode::needs_sync() const {

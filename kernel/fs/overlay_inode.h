@@ -37,6 +37,7 @@ public:
     lib::Result<size_t> read_link(std::span<char> out) override;
     lib::Result<bool> next_entry(uint64_t& cookie, DirEntry& out) override;
     lib::Result<uint64_t> cached_page(uint64_t index) override;
+    lib::Result<MappedPage> map_page(uint64_t index, bool for_write) override;
 
     lib::ErrorOr open_for_write(bool truncating) override;
     lib::Result<size_t> write(uint64_t offset, std::span<const std::byte> data) override;

@@ -39,7 +39,7 @@ MemoryUse memory_use() {
             use.stack += length;
         else if (write)
             use.data += length;
-        if (area.kind == lib::vm::VmKind::File) {
+        if (lib::vm::is_file(area.kind)) {
             use.file += length;
             if (exec) use.lib += length;
         }
@@ -156,10 +156,11 @@ void maps(TextSink& out, uint64_t) {
         proc::Process::MappedFile mapped{};
         bool named = process.mapped_file(area, mapped);
         uint64_t dev = mapped.dev;
-        lib::format_to(out, "{:08x}-{:08x} {}{}{}p {:08x} {:02x}:{:02x} {} ", area.start, area.end,
+        lib::format_to(out, "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {} ", area.start, area.end,
                        area.prot & lib::vm::kProtRead ? 'r' : '-',
                        area.prot & lib::vm::kProtWrite ? 'w' : '-',
-                       area.prot & lib::vm::kProtExec ? 'x' : '-', named ? mapped.offset : 0,
+                       area.prot & lib::vm::kProtExec ? 'x' : '-',
+                       lib::vm::is_shared_file(area.kind) ? 's' : 'p', named ? mapped.offset : 0,
                        (dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00), mapped.ino);
         std::string_view name = named ? mapped.path : std::string_view{};
         if (area.kind == lib::vm::VmKind::Heap) name = "[heap]";

@@ -41,6 +41,11 @@ struct DirEntry {
     char name[256];  // name_length bytes, then a NUL
 };
 
+struct MappedPage {
+    uint64_t frame;
+    bool counted;
+};
+
 struct Timestamp {
     int64_t seconds;
     uint32_t nanoseconds;
@@ -86,10 +91,15 @@ public:
     virtual lib::Result<size_t> read_link(std::span<char> out);
     // Directory entries, "." and ".." included; `cookie` starts at 0 (getdents64's d_off).
     virtual lib::Result<bool> next_entry(uint64_t& cookie, DirEntry& out);
-    // A frame holding page `index` of the data, or NotSup when the data is not page aligned
-    // in memory. Read-only mappings borrow it (never freed by them, never written through);
-    // its owner keeps it valid for the life of the VM once lent (see memfs.h).
+    // A frame holding page `index` of the data right now, or NotSup when the data is not
+    // page aligned in memory: to read from at once (copies, the loader's view of a program).
     virtual lib::Result<uint64_t> cached_page(uint64_t index);
+    // A frame holding page `index` for a mapping to keep. `counted`: the caller now holds a
+    // reference and lets go with mm::release_frame; otherwise the frame is a cache's that
+    // stays valid for the life of the VM (never written through, never freed by the caller).
+    // `for_write` (shared writable mappings): the file's own page, allocated if it is a hole;
+    // NotSup where the data cannot be written through. Default: cached_page, uncounted.
+    virtual lib::Result<MappedPage> map_page(uint64_t index, bool for_write);
     // A new open file description for this inode, holding its own reference; `path` is the
     // absolute path it was opened by (what /proc/self/fd shows), `flags` the O_* flags it
     // keeps. Files and directories get an InodeFile; devices (devfs.h) and generated files

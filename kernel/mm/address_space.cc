@@ -8,6 +8,7 @@
 #include "kernel/mm/heap.h"
 #include "lib/base/checked.h"
 #include "kernel/proc/crash.h"
+#include "kernel/proc/process.h"
 #include "kernel/fs/vfs.h"
 
 namespace kernel::mm {
@@ -68,7 +69,10 @@ void AddressSpace::activate() { arch::write_cr3(m_table.root()); }
 
 void AddressSpace::release_pages(uint64_t start, uint64_t end) {
     m_table.for_each_present(start, end, [](uint64_t, uint64_t& entry) {
-        if (!(entry & pte::kBorrowed)) free_frame(entry & pte::kAddressMask);
+        if (entry & pte::kShared)
+            release_frame(entry & pte::kAddressMask);
+        else if (!(entry & pte::kBorrowed))
+            free_frame(entry & pte::kAddressMask);
         entry = 0;
     });
 }
@@ -76,8 +80,10 @@ void AddressSpace::release_pages(uint64_t start, uint64_t end) {
 lib::ErrorOr AddressSpace::map_fixed(uint64_t start, uint64_t length, int prot,
                                      lib::vm::VmKind kind, uint64_t tag) {
     // MAP_FIXED: whatever the range held is gone, even where the attributes stay the same.
-    return m_areas.map(start, length, {prot, kind, tag},
-                       [&](const lib::vm::VmChange& old) { release_pages(old.start, old.end); });
+    return m_areas.map(start, length, {prot, kind, tag}, [&](const lib::vm::VmChange& old) {
+        release_pages(old.start, old.end);
+        if (lib::vm::is_shared_file(old.kind)) m_shared_removed = true;
+    });
 }
 
 lib::Result<uint64_t> AddressSpace::map_anywhere(uint64_t length, int prot, lib::vm::VmKind kind) {
@@ -91,26 +97,36 @@ lib::Result<uint64_t> AddressSpace::find_room(uint64_t length) const {
 }
 
 lib::ErrorOr AddressSpace::unmap(uint64_t start, uint64_t length) {
-    return m_areas.unmap(start, length,
-                         [&](const lib::vm::VmChange& old) { release_pages(old.start, old.end); });
+    return m_areas.unmap(start, length, [&](const lib::vm::VmChange& old) {
+        release_pages(old.start, old.end);
+        if (lib::vm::is_shared_file(old.kind)) m_shared_removed = true;
+    });
 }
 
 lib::ErrorOr AddressSpace::protect(uint64_t start, uint64_t length, int prot) {
     uint64_t flags = pte_flags_for(prot);
     bool out_of_memory = false;
+    if (prot & kProtWrite) {
+        // A shared mapping of a file opened read-only can never be written (Linux: EACCES).
+        for (const lib::vm::VmArea& area : m_areas)
+            if (area.kind == lib::vm::VmKind::SharedFileReadOnly && area.start < start + length &&
+                area.end > start)
+                return lib::Errno::Access;
+    }
     TRY(m_areas.protect(start, length, prot, [&](const lib::vm::VmChange& changed) {
         m_table.for_each_present(changed.start, changed.end, [&](uint64_t, uint64_t& entry) {
             uint64_t frame = entry & pte::kAddressMask;
-            uint64_t keep = entry & pte::kBorrowed;
+            uint64_t keep = entry & (pte::kBorrowed | pte::kShared);
             // A borrowed frame is never written through: made writable, the page gets its
             // own copy first (copy-on-write, done now rather than at the first write).
-            if (keep && (prot & kProtWrite)) {
+            if ((keep & pte::kBorrowed) && (prot & kProtWrite)) {
                 auto copy = alloc_frame();
                 if (copy.is_error()) {
                     out_of_memory = true;
                     return;
                 }
                 __builtin_memcpy(arch::phys_to_virt(copy.value()), arch::phys_to_virt(frame), kPage);
+                if (keep & pte::kShared) release_frame(frame);
                 frame = copy.value();
                 keep = 0;
             }
@@ -125,6 +141,17 @@ void AddressSpace::discard(uint64_t start, uint64_t length) { release_pages(star
 
 bool AddressSpace::is_free(uint64_t start, uint64_t length) const {
     return m_areas.is_free(start, length);
+}
+
+bool AddressSpace::is_mapped(uint64_t start, uint64_t length) const {
+    uint64_t covered = start, end = start + length;
+    for (const lib::vm::VmArea& area : m_areas) {
+        if (area.end <= covered) continue;
+        if (area.start > covered) return false;
+        covered = area.end;
+        if (covered >= end) return true;
+    }
+    return covered >= end;
 }
 
 lib::Result<uint64_t> AddressSpace::page_for(uint64_t page, int prot) {
@@ -145,6 +172,7 @@ bool AddressSpace::handle_fault(uint64_t address, Access access, bool page_prese
     // A present page that still faults was a protection violation the area allows only if
     // the entry is stale (never the case: protect() rewrites entries). Refuse it.
     if (page_present) return false;
+    if (lib::vm::is_shared_file(area->kind)) return fault_in_shared(*area, lib::align_down(address, kPage));
     auto frame = page_for(lib::align_down(address, kPage), area->prot);
     if (frame.is_error()) proc::out_of_memory(address);
     return true;
@@ -193,33 +221,71 @@ lib::ErrorOr AddressSpace::make_present(uint64_t start, uint64_t end) {
     return {};
 }
 
-lib::ErrorOr AddressSpace::map_file_pages(uint64_t start, uint64_t length, fs::Inode& inode,
-                                          uint64_t file_page, bool copy) {
-    const lib::vm::VmArea* area = m_areas.find(start);
-    if (!area || start % kPage || length % kPage || area->end - start < length) return lib::Errno::Inval;
-    uint64_t pages = length / kPage;
-    uint64_t writable_flags = pte_flags_for(area->prot);
-    uint64_t shared_flags = pte_flags_for(area->prot & ~kProtWrite) | pte::kBorrowed;
-    bool borrowing = !copy && !(area->prot & kProtWrite);
-    auto cached = inode.cached_page(file_page);
+uint64_t AddressSpace::lent_page_flags(const lib::vm::VmArea& area, bool counted) {
+    uint64_t counted_bit = counted ? pte::kShared : 0;
+    // A SharedFile area only ever gets the file's own (counted) frames.
+    if (area.kind == lib::vm::VmKind::SharedFile) return pte_flags_for(area.prot) | counted_bit;
+    return pte_flags_for(area.prot & ~kProtWrite) | pte::kBorrowed | counted_bit;
+}
+
+bool AddressSpace::fault_in_shared(const lib::vm::VmArea& area, uint64_t page) {
+    uint64_t file_page = 0;
+    fs::Inode* inode = proc::current().mapped_inode(area, page, file_page);
+    if (!inode || file_page >= inode->size() / kPage + (inode->size() % kPage != 0)) return false;
+    auto lent = inode->map_page(file_page, area.kind == lib::vm::VmKind::SharedFile);
+    if (lent.is_error()) {
+        if (lent.error() == lib::Errno::NoMem || lent.error() == lib::Errno::NoSpc)
+            proc::out_of_memory(page);
+        return false;
+    }
+    if (m_table.map(page, lent.value().frame, lent_page_flags(area, lent.value().counted)).is_error()) {
+        if (lent.value().counted) release_frame(lent.value().frame);
+        proc::out_of_memory(page);
+    }
+    return true;
+}
+
+lib::ErrorOr AddressSpace::map_lent_pages(uint64_t start, uint64_t pages, fs::Inode& inode,
+                                          uint64_t file_page, const lib::vm::VmArea& area) {
+    bool for_write = area.kind == lib::vm::VmKind::SharedFile;
+    fs::MappedPage pending{};
+    bool have_pending = false;
     for (uint64_t i = 0; i < pages;) {
-        if (borrowing && cached.has_value()) {
-            // A run of physically consecutive cache frames maps in one pass.
-            uint64_t run = 1;
-            lib::Result<uint64_t> next = lib::Errno::Inval;
-            while (i + run < pages) {
-                next = inode.cached_page(file_page + i + run);
-                if (next.is_error() || next.value() != cached.value() + run * kPage) break;
-                ++run;
+        fs::MappedPage first = have_pending ? pending : TRY(inode.map_page(file_page + i, for_write));
+        have_pending = false;
+        // A run of physically consecutive frames (the page cache reads ahead into contiguous
+        // frames) maps in one pass.
+        uint64_t run = 1;
+        while (i + run < pages) {
+            auto next = inode.map_page(file_page + i + run, for_write);
+            if (next.is_error()) break;  // the next round asks again and reports it
+            if (next.value().frame != first.frame + run * kPage || next.value().counted != first.counted) {
+                pending = next.value();
+                have_pending = true;
+                break;
             }
-            TRY(m_table.map_pages(start + i * kPage, cached.value(), run, shared_flags));
-            i += run;
-            if (i < pages) cached = next;  // the page that broke the run, already looked up
-            continue;
+            ++run;
         }
+        auto mapped = m_table.map_pages(start + i * kPage, first.frame, run,
+                                        lent_page_flags(area, first.counted));
+        if (mapped.is_error()) {
+            if (first.counted)
+                for (uint64_t r = 0; r < run; ++r) release_frame(first.frame + r * kPage);
+            if (have_pending && pending.counted) release_frame(pending.frame);
+            return mapped.error();
+        }
+        i += run;
+    }
+    return {};
+}
+
+lib::ErrorOr AddressSpace::map_copied_pages(uint64_t start, uint64_t pages, fs::Inode& inode,
+                                            uint64_t file_page, const lib::vm::VmArea& area) {
+    uint64_t flags = pte_flags_for(area.prot);
+    for (uint64_t i = 0; i < pages; ++i) {
         uint64_t frame = TRY(alloc_frame());
         auto* bytes = arch::phys_to_virt<std::byte>(frame);
-        if (cached.has_value()) {
+        if (auto cached = inode.cached_page(file_page + i); cached.has_value()) {
             __builtin_memcpy(bytes, arch::phys_to_virt(cached.value()), kPage);
         } else {
             __builtin_memset(bytes, 0, kPage);
@@ -229,13 +295,32 @@ lib::ErrorOr AddressSpace::map_file_pages(uint64_t start, uint64_t length, fs::I
                 return got.error();
             }
         }
-        if (auto mapped = m_table.map_pages(start + i * kPage, frame, 1, writable_flags); mapped.is_error()) {
+        if (auto mapped = m_table.map_pages(start + i * kPage, frame, 1, flags); mapped.is_error()) {
             free_frame(frame);
             return mapped.error();
         }
-        if (++i < pages) cached = inode.cached_page(file_page + i);
     }
     return {};
+}
+
+lib::ErrorOr AddressSpace::map_file_pages(uint64_t start, uint64_t length, fs::Inode& inode,
+                                          uint64_t file_page, FileMapping how) {
+    const lib::vm::VmArea* area = m_areas.find(start);
+    if (!area || start % kPage || length % kPage || area->end - start < length) return lib::Errno::Inval;
+    uint64_t pages = length / kPage;
+    if (how == FileMapping::Shared) {
+        // Pages from EOF on stay missing: they fault in from the file once it has grown.
+        uint64_t in_file = inode.size() / kPage + (inode.size() % kPage != 0);
+        in_file = in_file > file_page ? in_file - file_page : 0;
+        return map_lent_pages(start, pages < in_file ? pages : in_file, inode, file_page, *area);
+    }
+    if (how == FileMapping::BorrowOrCopy && !(area->prot & kProtWrite)) {
+        // Data that is not in page-sized frames (NotSup) is copied instead.
+        if (auto lent = map_lent_pages(start, pages, inode, file_page, *area);
+            lent.has_value() || lent.error() != lib::Errno::OpNotSupp)
+            return lent;
+    }
+    return map_copied_pages(start, pages, inode, file_page, *area);
 }
 
 lib::ErrorOr AddressSpace::poke(uint64_t address, std::span<const std::byte> data) {
@@ -248,8 +333,10 @@ lib::ErrorOr AddressSpace::poke(uint64_t address, std::span<const std::byte> dat
         uint64_t& entry = *m_table.leaf(lib::align_down(va, kPage));
         if (entry & pte::kBorrowed) {  // never write into the page cache: copy first
             uint64_t copy = TRY(alloc_frame());
-            __builtin_memcpy(arch::phys_to_virt(copy), arch::phys_to_virt(entry & pte::kAddressMask), kPage);
-            entry = copy | (entry & ~(pte::kAddressMask | pte::kBorrowed));
+            uint64_t borrowed = entry & pte::kAddressMask;
+            __builtin_memcpy(arch::phys_to_virt(copy), arch::phys_to_virt(borrowed), kPage);
+            if (entry & pte::kShared) release_frame(borrowed);
+            entry = copy | (entry & ~(pte::kAddressMask | pte::kBorrowed | pte::kShared));
             if (m_table.is_active()) flush_tlb_page(lib::align_down(va, kPage));
         }
         uint64_t frame = entry & pte::kAddressMask;

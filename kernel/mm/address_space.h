@@ -46,18 +46,29 @@ public:
     // Faults in every page of the range now (MAP_POPULATE, load time).
     lib::ErrorOr populate(uint64_t start, uint64_t length);
     bool is_free(uint64_t start, uint64_t length) const;
+    // Whether shared file areas were removed since the last call (their files may be let go).
+    bool take_shared_removed() {
+        bool removed = m_shared_removed;
+        m_shared_removed = false;
+        return removed;
+    }
+    // Every page of [start, start + length) lies in some area.
+    bool is_mapped(uint64_t start, uint64_t length) const;
 
     // Demand paging: returns true when the access at address is allowed and is now mapped.
     bool handle_fault(uint64_t address, Access access, bool page_present);
 
     // Writes into the program's memory regardless of its protection (loading, initial stack).
     lib::ErrorOr poke(uint64_t address, std::span<const std::byte> data);
+    // How map_file_pages fills an area. BorrowOrCopy: the file's own frames, read-only and
+    // copied on write, where the area is not writable; copies where it is. Copy: private
+    // copies always. Shared: the file's frames, written through (pages past EOF are left out
+    // and fault in from the file once it has grown).
+    enum class FileMapping { BorrowOrCopy, Copy, Shared };
     // Fills [start, start + length) (page aligned, inside one area) with the file's pages from
-    // page `file_page` on: borrowed page-cache frames, read-only, when `copy` is false (and
-    // the file's pages allow it); private copies otherwise. Pages past EOF read as zeros.
-    // Copies are made writable only if the area's protection says so.
+    // page `file_page` on. Pages past EOF of a private mapping read as zeros.
     lib::ErrorOr map_file_pages(uint64_t start, uint64_t length, fs::Inode& inode, uint64_t file_page,
-                                bool copy);
+                                FileMapping how);
 
     void set_mmap_range(uint64_t bottom, uint64_t top) {
         m_mmap_bottom = bottom;
@@ -80,12 +91,22 @@ private:
     // table walk and an allocator scan each). Fault when a page lies outside every area.
     lib::ErrorOr make_present(uint64_t start, uint64_t end);
     void release_pages(uint64_t start, uint64_t end);
+    // map_file_pages' two ways: frames the file lends (fs::Inode::map_page), and copies.
+    lib::ErrorOr map_lent_pages(uint64_t start, uint64_t pages, fs::Inode& inode, uint64_t file_page,
+                                const lib::vm::VmArea& area);
+    lib::ErrorOr map_copied_pages(uint64_t start, uint64_t pages, fs::Inode& inode,
+                                  uint64_t file_page, const lib::vm::VmArea& area);
+    // A missing page of a shared file mapping, from the file (false past its EOF).
+    bool fault_in_shared(const lib::vm::VmArea& area, uint64_t page);
+    // The entry bits for a page a file lent (fs::Inode::map_page) to `area`.
+    static uint64_t lent_page_flags(const lib::vm::VmArea& area, bool counted);
 
     PageTable m_table;
     HeapNodes m_nodes;
     lib::vm::VmAreaMap m_areas;
     uint64_t m_mmap_bottom = 0x10000;
     uint64_t m_mmap_top = 0;
+    bool m_shared_removed = false;
 };
 
 uint64_t pte_flags_for(int prot);

@@ -6,13 +6,27 @@
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/debug/panic.h"
 #include "lib/base/checked.h"
+#include "kernel/mm/heap.h"
 #include "lib/vm/frame_allocator.h"
+#include "lib/vm/frame_refs.h"
 
 namespace kernel::mm {
 
 namespace {
 
 lib::vm::FrameAllocator g_frames;
+
+class HeapSlots final : public lib::vm::FrameRefs::Storage {
+public:
+    lib::vm::FrameRefs::Slot* allocate(size_t count) override {
+        auto* slots = static_cast<lib::vm::FrameRefs::Slot*>(kmalloc(count * sizeof(lib::vm::FrameRefs::Slot)));
+        if (slots) __builtin_memset(slots, 0, count * sizeof(*slots));
+        return slots;
+    }
+    void release(lib::vm::FrameRefs::Slot* slots, size_t) override { kfree(slots); }
+};
+HeapSlots g_ref_slots;
+lib::vm::FrameRefs g_refs(g_ref_slots);
 uint64_t g_highest_ram = 0;
 bool g_ram_zeroed = false;
 
@@ -94,6 +108,14 @@ void free_frames(uint64_t phys, size_t count) {
     if (g_frames.free_contiguous(phys, count).is_error())
         panic("frames {:#x} (+{}) freed twice or never owned", phys, count);
 }
+
+lib::ErrorOr share_frame(uint64_t phys) { return g_refs.share(phys); }
+
+void release_frame(uint64_t phys) {
+    if (g_refs.tracked() == 0 || g_refs.release(phys)) free_frame(phys);
+}
+
+uint64_t frame_holders(uint64_t phys) { return g_refs.count(phys); }
 
 uint64_t free_frame_count() { return g_frames.free_frames(); }
 uint64_t total_frame_count() { return g_frames.total_frames(); }

@@ -31,6 +31,13 @@ lib::Result<uint64_t> alloc_zeroed_frames(size_t count);
 void free_frame(uint64_t phys);
 void free_frames(uint64_t phys, size_t count);
 
+// Frames with several holders (lib/vm/frame_refs.h): a file's page lent to mappings. share
+// adds a holder (NoMem when the count table cannot grow); release drops one and frees the
+// frame when it was the last. A frame never shared has one holder: release frees it.
+lib::ErrorOr share_frame(uint64_t phys);
+void release_frame(uint64_t phys);
+uint64_t frame_holders(uint64_t phys);
+
 uint64_t free_frame_count();
 uint64_t total_frame_count();
 // The end of the highest RAM range (for sizing the physmap).

@@ -18,6 +18,10 @@ inline constexpr uint64_t kAccessed = 1ull << 5;
 // Software bit (ignored by the CPU): the frame is borrowed (the page cache's, or the shared
 // zero page), not the address space's: never freed by it, copied before it is written.
 inline constexpr uint64_t kBorrowed = 1ull << 9;
+// Software bit: the mapping holds one counted reference to the frame (mm::share_frame), which
+// it releases instead of freeing. With kBorrowed: a file's page, copied before it is written
+// (private mappings); without: a shared mapping, written through to the file.
+inline constexpr uint64_t kShared = 1ull << 10;
 inline constexpr uint64_t kDirty = 1ull << 6;
 inline constexpr uint64_t kHuge = 1ull << 7;
 inline constexpr uint64_t kGlobal = 1ull << 8;

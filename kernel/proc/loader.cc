@@ -106,7 +106,7 @@ lib::Result<uint64_t> map_segments(mm::AddressSpace& space, const lib::elf::ElfI
             if (whole_end > start) {
                 uint64_t first_page = (ph.p_offset + (start - (ph.p_vaddr + bias))) / kPage;
                 TRY(space.map_file_pages(start, whole_end - start, *exe.inode, first_page,
-                                         (prot & mm::kProtWrite) != 0));
+                                         mm::AddressSpace::FileMapping::BorrowOrCopy));
                 copy_from = whole_end;
             }
         }

@@ -44,8 +44,11 @@ Process::Process(mm::AddressSpace* space, std::string_view exe_path)
 
 Process::~Process() {
     if (m_cwd) m_cwd->release();
-    for (size_t i = 0; i < m_file_name_count; ++i) mm::kfree(m_file_names[i].path);
     delete m_space;
+    for (size_t i = 0; i < m_file_name_count; ++i) {
+        mm::kfree(m_file_names[i].path);
+        if (m_file_names[i].inode) m_file_names[i].inode->release();
+    }
 }
 
 void Process::set_cwd(fs::Inode* inode, std::string_view path) {
@@ -100,7 +103,7 @@ uint64_t Process::file_tag(const fs::Inode* inode, std::string_view path, uint64
         auto* copy = static_cast<char*>(mm::kmalloc(path.size()));
         if (!copy) return 0;
         __builtin_memcpy(copy, path.data(), path.size());
-        m_file_names[index] = {st.dev, st.ino, copy, path.size()};
+        m_file_names[index] = {st.dev, st.ino, copy, path.size(), nullptr};
         ++m_file_name_count;
     }
     m_last_file_name = index;
@@ -115,6 +118,33 @@ bool Process::mapped_file(const lib::vm::VmArea& area, MappedFile& out) const {
     uint64_t page = (area.start / arch::kPageSize + (area.tag & kTagDeltaMask)) & kTagDeltaMask;
     out = {name.dev, name.ino, page * arch::kPageSize, {name.path, name.length}};
     return true;
+}
+
+void Process::keep_mapped_inode(uint64_t tag, fs::Inode& inode) {
+    size_t index = size_t(tag >> kTagNameShift);
+    if (index == 0 || index > m_file_name_count || m_file_names[index - 1].inode) return;
+    inode.retain();
+    m_file_names[index - 1].inode = &inode;
+}
+
+void Process::drop_unmapped_inodes() {
+    for (size_t i = 0; i < m_file_name_count; ++i) {
+        if (!m_file_names[i].inode) continue;
+        bool used = false;
+        for (const lib::vm::VmArea& area : m_space->areas())
+            if (lib::vm::is_shared_file(area.kind) && (area.tag >> kTagNameShift) == i + 1) used = true;
+        if (used) continue;
+        m_file_names[i].inode->release();
+        m_file_names[i].inode = nullptr;
+    }
+}
+
+fs::Inode* Process::mapped_inode(const lib::vm::VmArea& area, uint64_t address,
+                                 uint64_t& file_page) const {
+    size_t index = size_t(area.tag >> kTagNameShift);
+    if (index == 0 || index > m_file_name_count) return nullptr;
+    file_page = (address / arch::kPageSize + (area.tag & kTagDeltaMask)) & kTagDeltaMask;
+    return m_file_names[index - 1].inode;
 }
 
 Process& current() {

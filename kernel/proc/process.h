@@ -80,6 +80,14 @@ public:
     };
     // The file an area maps, from its tag; false for areas without one.
     bool mapped_file(const lib::vm::VmArea& area, MappedFile& out) const;
+    // Shared mappings fault pages in from their file later (pages past EOF at mmap time):
+    // the tag's table entry keeps a reference to the inode while an area with the tag exists.
+    void keep_mapped_inode(uint64_t tag, fs::Inode& inode);
+    // After shared file areas went away: drops the inodes no area needs any more.
+    void drop_unmapped_inodes();
+    // The kept inode of the area holding `address` and the file page there; nullptr when the
+    // area's tag keeps none.
+    fs::Inode* mapped_inode(const lib::vm::VmArea& area, uint64_t address, uint64_t& file_page) const;
 
 private:
     static constexpr size_t kMaxAux = 48;
@@ -88,6 +96,7 @@ private:
         uint64_t dev, ino;
         char* path;
         size_t length;
+        fs::Inode* inode;  // a reference once a shared mapping needed it, else nullptr
     };
 
     mm::AddressSpace* m_space;

@@ -45,13 +45,41 @@ lib::Result<size_t> write_from_user(fs::File& file, uint64_t address, uint64_t c
     return write_from_user_at(file, address, count, -1);
 }
 
-lib::Result<size_t> read_to_user(fs::File& file, uint64_t address, uint64_t count) {
+// read (position < 0) or pread, chunk by chunk through the bounce buffer. A file on a
+// filesystem is read until `count` or EOF, as Linux never returns a short read from one;
+// anything else (a pipe, the console) returns after the first chunk that had data, since
+// asking again could wait.
+lib::Result<size_t> read_to_user_at(fs::File& file, uint64_t address, uint64_t count,
+                                    int64_t position) {
     char bounce[kBounceSize];
-    if (count > kBounceSize) count = kBounceSize;  // a short read is always allowed
+    if (count > kMaxRwCount) count = kMaxRwCount;
     if (!mm::user_range_ok(address, count)) return lib::Errno::Fault;
-    size_t got = TRY(file.read({bounce, count}));
-    TRY(mm::copy_to_user_bytes(address, bounce, got));
-    return got;
+    bool whole = file.as_inode_file() != nullptr;
+    size_t done = 0;
+    do {
+        size_t chunk = count - done < kBounceSize ? count - done : kBounceSize;
+        auto got = position < 0 ? file.read({bounce, chunk})
+                                : file.pread({bounce, chunk}, uint64_t(position) + done);
+        if (got.is_error()) {
+            if (done) break;
+            return got.error();
+        }
+        if (auto copied = mm::copy_to_user_bytes(address + done, bounce, got.value()); copied.is_error()) {
+            if (done) break;
+            return copied.error();
+        }
+        done += got.value();
+        if (got.value() < chunk) break;
+    } while (whole && done < count);
+    return done;
+}
+
+lib::Result<size_t> read_to_user(fs::File& file, uint64_t address, uint64_t count) {
+    return read_to_user_at(file, address, count, -1);
+}
+
+lib::Result<size_t> pread_to_user(fs::File& file, uint64_t address, uint64_t count, uint64_t position) {
+    return read_to_user_at(file, address, count, int64_t(position));
 }
 
 template <typename Transfer>
@@ -95,6 +123,53 @@ SyscallResult sys_writev(int fd, UserIn<IoVec> iov, int count) {
     return vectored(fd, iov, count, write_from_user);
 }
 
+// preadv2/pwritev2 flags (RWF_*). Files live in memory: HIPRI, DSYNC, SYNC and NOWAIT change
+// nothing (nothing here ever waits for a disk write).
+constexpr int kRwfHipri = 1, kRwfDsync = 2, kRwfSync = 4, kRwfNowait = 8, kRwfAppend = 0x10;
+constexpr int kRwfKnown = kRwfHipri | kRwfDsync | kRwfSync | kRwfNowait | kRwfAppend;
+
+SyscallResult sys_preadv2(int fd, UserIn<IoVec> iov, int count, int64_t offset, int64_t, int flags) {
+    if (flags & ~kRwfKnown) return lib::Errno::OpNotSupp;
+    if (offset == -1) return sys_readv(fd, iov, count);  // the file position, as readv
+    if (offset < 0) return lib::Errno::Inval;
+    uint64_t position = uint64_t(offset);
+    return vectored(fd, iov, count, [&](fs::File& file, uint64_t base, uint64_t length) {
+        auto got = pread_to_user(file, base, length, position);
+        if (got.has_value()) position += got.value();
+        return got;
+    });
+}
+
+SyscallResult sys_pwritev2(int fd, UserIn<IoVec> iov, int count, int64_t offset, int64_t, int flags) {
+    if (flags & ~kRwfKnown) return lib::Errno::OpNotSupp;
+    if (offset == -1) return sys_writev(fd, iov, count);
+    if (offset < 0) return lib::Errno::Inval;
+    if (flags & kRwfAppend) {
+        // The data goes to the end, as O_APPEND would put it; the position stays.
+        fs::File* file = TRY(proc::current().fds().get(fd));
+        LinuxStat st;
+        TRY(file->stat(st));
+        offset = st.size;
+    }
+    uint64_t position = uint64_t(offset);
+    return vectored(fd, iov, count, [&](fs::File& file, uint64_t base, uint64_t length) {
+        auto put = write_from_user_at(file, base, length, int64_t(position));
+        if (put.has_value()) position += put.value();
+        return put;
+    });
+}
+
+// On x86-64 the whole offset arrives in the low half (Linux's pos_from_hilo).
+SyscallResult sys_preadv(int fd, UserIn<IoVec> iov, int count, int64_t offset, int64_t high) {
+    if (offset < 0) return lib::Errno::Inval;  // -1 means "the position" only for preadv2
+    return sys_preadv2(fd, iov, count, offset, high, 0);
+}
+
+SyscallResult sys_pwritev(int fd, UserIn<IoVec> iov, int count, int64_t offset, int64_t high) {
+    if (offset < 0) return lib::Errno::Inval;
+    return sys_pwritev2(fd, iov, count, offset, high, 0);
+}
+
 SyscallResult sys_close(int fd) {
     TRY(proc::current().fds().close(fd));
     return 0;
@@ -121,12 +196,7 @@ SyscallResult sys_fstat(int fd, UserOut<LinuxStat> out) {
 SyscallResult sys_pread64(int fd, UserOut<char> buffer, uint64_t count, int64_t offset) {
     fs::File* file = TRY(proc::current().fds().get(fd));
     if (offset < 0) return lib::Errno::Inval;
-    char bounce[kBounceSize];
-    if (count > kBounceSize) count = kBounceSize;  // a short read is always allowed
-    if (!mm::user_range_ok(buffer.address(), count)) return lib::Errno::Fault;
-    size_t got = TRY(file->pread({bounce, count}, uint64_t(offset)));
-    TRY(mm::copy_to_user_bytes(buffer.address(), bounce, got));
-    return int64_t(got);
+    return int64_t(TRY(pread_to_user(*file, buffer.address(), count, uint64_t(offset))));
 }
 
 SyscallResult sys_pwrite64(int fd, UserIn<char> buffer, uint64_t count, int64_t offset) {

@@ -25,6 +25,10 @@ SyscallResult sys_fstat(int fd, UserOut<LinuxStat> out);
 SyscallResult sys_newfstatat(int dirfd, UserIn<char> path, UserOut<LinuxStat> out, int flags);
 SyscallResult sys_pread64(int fd, UserOut<char> buffer, uint64_t count, int64_t offset);
 SyscallResult sys_pwrite64(int fd, UserIn<char> buffer, uint64_t count, int64_t offset);
+SyscallResult sys_preadv(int fd, UserIn<IoVec> iov, int count, int64_t offset, int64_t high);
+SyscallResult sys_pwritev(int fd, UserIn<IoVec> iov, int count, int64_t offset, int64_t high);
+SyscallResult sys_preadv2(int fd, UserIn<IoVec> iov, int count, int64_t offset, int64_t high, int flags);
+SyscallResult sys_pwritev2(int fd, UserIn<IoVec> iov, int count, int64_t offset, int64_t high, int flags);
 SyscallResult sys_sendfile(int out_fd, int in_fd, UserOut<int64_t> offset, uint64_t count);
 SyscallResult sys_dup(int fd);
 SyscallResult sys_dup2(int fd, int target);
@@ -95,6 +99,7 @@ SyscallResult sys_munmap(uint64_t address, uint64_t length);
 SyscallResult sys_mprotect(uint64_t address, uint64_t length, int prot);
 SyscallResult sys_brk(uint64_t address);
 SyscallResult sys_madvise(uint64_t address, uint64_t length, int advice);
+SyscallResult sys_msync(uint64_t address, uint64_t length, int flags);
 
 // proc.cc: the process and its identity.
 SyscallResult sys_exit(int status);

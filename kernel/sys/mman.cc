@@ -61,16 +61,19 @@ SyscallResult sys_mmap(uint64_t address, uint64_t length, int prot, int flags, i
         if (!opened || !opened->inode().is_regular()) return lib::Errno::NoDev;
         int access = opened->status_flags() & 3;
         if (access == 1) return lib::Errno::Access;  // O_WRONLY: nothing to read the pages from
-        // FIXME(#4): shared writable file mappings (they would have to write through to the
-        // overlay's copy of the file); refused until then.
-        if (type != kMapPrivate && (prot & mm::kProtWrite)) return lib::Errno::Access;
+        // Writing through to the file needs it open for writing.
+        if (type != kMapPrivate && (prot & mm::kProtWrite) && access != 2) return lib::Errno::Access;
         if (offset < 0) return lib::Errno::Inval;
         inode = &opened->inode();
     }
     if (offset % int64_t(kPage)) return lib::Errno::Inval;
     uint64_t size = TRY(page_length(length));
     auto& space = proc::current().address_space();
-    lib::vm::VmKind kind = inode ? lib::vm::VmKind::File : lib::vm::VmKind::Anonymous;
+    lib::vm::VmKind kind = lib::vm::VmKind::Anonymous;
+    if (inode && type == kMapPrivate) kind = lib::vm::VmKind::File;
+    if (inode && type != kMapPrivate)
+        kind = (opened->status_flags() & 3) == 2 ? lib::vm::VmKind::SharedFile
+                                                  : lib::vm::VmKind::SharedFileReadOnly;
     // One process, no fork: MAP_SHARED anonymous memory behaves exactly like private memory.
     if (flags & (kMapFixed | kMapFixedNoReplace)) {
         if (address % kPage || !range_in_user(address, size)) return lib::Errno::Inval;
@@ -86,14 +89,19 @@ SyscallResult sys_mmap(uint64_t address, uint64_t length, int prot, int flags, i
                                                     uint64_t(offset) / kPage)
                          : 0;
     TRY(space.map_fixed(address, size, prot, kind, tag));
+    if (space.take_shared_removed()) proc::current().drop_unmapped_inodes();  // MAP_FIXED over one
     if (inode) {
         // Mapped at once: on this project's hosts a page fault costs far more than the
-        // entry it would fill. Read-only pages are the page cache's own frames.
-        bool copy = type == kMapPrivate && (prot & mm::kProtWrite);
-        if (auto filled = space.map_file_pages(address, size, *inode, uint64_t(offset) / kPage, copy);
+        // entry it would fill. Read-only pages are the page cache's own frames; a shared
+        // mapping's are the file's, written through.
+        bool shared = type != kMapPrivate;
+        if (shared) proc::current().keep_mapped_inode(tag, *inode);  // for pages past EOF
+        auto how = shared ? mm::AddressSpace::FileMapping::Shared
+                          : mm::AddressSpace::FileMapping::BorrowOrCopy;
+        if (auto filled = space.map_file_pages(address, size, *inode, uint64_t(offset) / kPage, how);
             filled.is_error()) {
             (void)space.unmap(address, size);
-            return filled.error();
+            return filled.error() == lib::Errno::OpNotSupp ? lib::Errno::NoDev : filled.error();
         }
     } else if (flags & kMapPopulate) {
         (void)space.populate(address, size);  // best effort, as Linux
@@ -101,11 +109,26 @@ SyscallResult sys_mmap(uint64_t address, uint64_t length, int prot, int flags, i
     return int64_t(address);
 }
 
+SyscallResult sys_msync(uint64_t address, uint64_t length, int flags) {
+    constexpr int kAsync = 1, kInvalidate = 2, kSync = 4;
+    if (address % kPage || (flags & ~(kAsync | kInvalidate | kSync)) ||
+        ((flags & kAsync) && (flags & kSync)))
+        return lib::Errno::Inval;
+    auto size = lib::align_up(length, kPage);
+    if (!size || !range_in_user(address, *size)) return lib::Errno::NoMem;
+    // Shared mappings are the file's own pages and the files live in memory: nothing to
+    // write back. Linux still wants the whole range mapped.
+    if (*size && !proc::current().address_space().is_mapped(address, *size)) return lib::Errno::NoMem;
+    return 0;
+}
+
 SyscallResult sys_munmap(uint64_t address, uint64_t length) {
     if (address % kPage) return lib::Errno::Inval;
     uint64_t size = TRY(page_length(length));
     if (!range_in_user(address, size)) return lib::Errno::Inval;
-    TRY(proc::current().address_space().unmap(address, size));
+    auto& space = proc::current().address_space();
+    TRY(space.unmap(address, size));
+    if (space.take_shared_removed()) proc::current().drop_unmapped_inodes();
     return 0;
 }
 

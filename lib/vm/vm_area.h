@@ -28,8 +28,15 @@ enum class VmKind : uint8_t {
     Program,    // an ELF PT_LOAD segment
     Stack,
     Heap,  // brk
-    File,  // mmap of a file
+    File,  // mmap of a file, MAP_PRIVATE
+    SharedFile,          // MAP_SHARED of a file opened for writing: writes reach the file
+    SharedFileReadOnly,  // MAP_SHARED of a file opened read-only: can never become writable
 };
+
+constexpr bool is_shared_file(VmKind kind) {
+    return kind == VmKind::SharedFile || kind == VmKind::SharedFileReadOnly;
+}
+constexpr bool is_file(VmKind kind) { return kind == VmKind::File || is_shared_file(kind); }
 
 // What makes two areas the same kind of memory: neighbours with equal attributes merge.
 struct VmAttrs {

@@ -52,4 +52,23 @@ TEST_P(FileOps, WritesWorkAndVanishAtReboot) {
 
 INSTANTIATE_TEST_SUITE_P(Target, FileOps, ::testing::Values("builtin", "qemu-kvm", "qemu-tcg"));
 
+// File mappings: MAP_SHARED written through both ways on tmpfs, the overlay and an image
+// file; EACCES cases; preadv/pwritev(2); pages lent to mappings freed once the last user goes
+// (tests/guest/mmap_files.c).
+class MmapFiles : public FileOps {};
+
+TEST_P(MmapFiles, SharedMappingsAndLentPages) {
+    PhxCall create;
+    create.args = {"image", "create", "-a", guest("mmap_files"), "-o", image};
+    create.env["PHX_HOME"] = home;
+    auto made = run_phx(create);
+    ASSERT_EQ(made.status, 0) << made.out << made.err;
+    auto r = run_image();
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("mmap files ok"), std::string::npos) << r.out << r.err;
+    EXPECT_EQ(r.out.find("FAILED"), std::string::npos) << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Target, MmapFiles, ::testing::Values("builtin", "qemu-kvm", "qemu-tcg"));
+
 }  // namespace
