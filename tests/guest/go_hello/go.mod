@@ -1,0 +1,3 @@
+module phoenix.test/go_hello
+
+go 1.19
