@@ -101,7 +101,10 @@ extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
     arch::init_cpu_tables();
     arch::use_ist_stacks();  // now that the TSS has them
     kernel_run_constructors();
-    arch::enable_cpu_features();
+    {
+        auto fpu = lib::Cmdline(boot::command_line(info)).find("phx.fpu");
+        arch::enable_cpu_features(fpu && fpu->value == "fxsave");
+    }
     time::init_clock();
     // Devices need the heap, the page tables (MMIO mappings) and the clock (timeouts).
     drivers::virtio::discover_mmio_devices(boot::command_line(info), info.ram_ranges());

@@ -1,6 +1,9 @@
 // Program start: manifest → ELF → address space → initial stack → ring 3.
 #include "kernel/proc/loader.h"
 
+#include "kernel/arch/x86_64/fpu.h"
+#include "kernel/sched/scheduler.h"
+
 #include "kernel/arch/x86_64/cpu_features.h"
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/arch/x86_64/trap_frame.h"
@@ -291,14 +294,18 @@ void start_program(std::span<const std::byte> manifest_bytes, std::string_view) 
 
     if (process->debug().trace_syscalls)
         klog("starting {} at {:#x}, stack {:#x}", program, entry, sp.value());
-    static arch::TrapFrame frame;
-    frame = {};
+    arch::TrapFrame frame{};
     frame.rip = entry;
     frame.rsp = sp.value();
     frame.rflags = 0x202;  // IF
     frame.cs = arch::kUserCs;
     frame.ss = arch::kUserDs;
-    arch::return_to_user(&frame);
+    // The first thread's tid is the pid, as on Linux.
+    auto first = sched::Thread::create(process->pid());
+    if (first.is_error()) panic("out of memory creating the first thread");
+    arch::fpu_init_area(first.value()->fpu);
+    first.value()->start_with(frame);
+    sched::start(*first.value());
 }
 
 }  // namespace kernel::proc

@@ -41,8 +41,6 @@ public:
     uint64_t brk_start() const { return m_brk_start; }
     void set_brk(uint64_t value) { m_brk = value; }
 
-    uint64_t clear_child_tid = 0;
-    uint64_t robust_list_head = 0;
 
     // The working directory: its inode (nullptr until the root is mounted: then "/") and
     // its absolute, normalized path for getcwd.

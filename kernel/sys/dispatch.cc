@@ -5,6 +5,7 @@
 
 #include "kernel/console/log.h"
 #include "kernel/proc/process.h"
+#include "kernel/sched/scheduler.h"
 #include "kernel/sys/handlers.h"
 
 namespace kernel::sys {
@@ -55,6 +56,7 @@ const char* syscall_name(uint64_t number) {
 extern "C" void syscall_dispatch(kernel::arch::TrapFrame* frame) {
     using namespace kernel::sys;
     uint64_t number = frame->rax;
+    kernel::sched::current().frame = frame;
     const Entry* entry = number < kTableSize ? &kTable.entries[number] : nullptr;
     bool trace = kernel::proc::current().debug().trace_syscalls;
     int64_t result;
@@ -73,4 +75,5 @@ extern "C" void syscall_dispatch(kernel::arch::TrapFrame* frame) {
         kernel::klog("syscall {}({:#x}, {:#x}, {:#x}, {:#x}) = {}", entry->name, frame->rdi,
                      frame->rsi, frame->rdx, frame->r10, result);
     frame->rax = uint64_t(result);
+    kernel::sched::return_to_user_point(*frame);
 }

@@ -103,6 +103,14 @@ SyscallResult sys_msync(uint64_t address, uint64_t length, int flags);
 
 // proc.cc: the process and its identity.
 SyscallResult sys_exit(int status);
+SyscallResult sys_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid,
+                        uint64_t tls);
+struct CloneArgs;
+SyscallResult sys_clone3(UserIn<CloneArgs> args, uint64_t size);
+SyscallResult sys_fork();
+SyscallResult sys_vfork();
+SyscallResult sys_execve(uint64_t path, uint64_t argv, uint64_t envp);
+SyscallResult sys_get_robust_list(int tid, UserOut<uint64_t> head, UserOut<uint64_t> length);
 SyscallResult sys_exit_group(int status);
 SyscallResult sys_getpid();
 SyscallResult sys_gettid();

@@ -41,31 +41,12 @@ void copy_field(char (&field)[65], const char* text) {
 
 }  // namespace
 
-SyscallResult sys_exit(int status) {
-    // FIXME(#5): with threads, exit ends only the calling thread.
-    proc::exit_program(status);
-}
-
-SyscallResult sys_exit_group(int status) { proc::exit_program(status); }
-
 SyscallResult sys_getpid() { return proc::current().pid(); }
-SyscallResult sys_gettid() { return proc::current().pid(); }
 SyscallResult sys_getppid() { return 0; }
 SyscallResult sys_getuid() { return 0; }
 SyscallResult sys_geteuid() { return 0; }
 SyscallResult sys_getgid() { return 0; }
 SyscallResult sys_getegid() { return 0; }
-
-SyscallResult sys_set_tid_address(uint64_t address) {
-    proc::current().clear_child_tid = address;
-    return proc::current().pid();
-}
-
-SyscallResult sys_set_robust_list(uint64_t head, uint64_t length) {
-    if (length != 24) return lib::Errno::Inval;  // sizeof(struct robust_list_head)
-    proc::current().robust_list_head = head;
-    return 0;
-}
 
 // Restartable sequences are optional for libc (glibc falls back when ENOSYS): not offered.
 SyscallResult sys_rseq(uint64_t, uint32_t, int, uint32_t) { return lib::Errno::NoSys; }
@@ -117,7 +98,6 @@ SyscallResult sys_sched_getaffinity(int pid, uint64_t size, UserOut<uint8_t> mas
     return 8;
 }
 
-SyscallResult sys_sched_yield() { return 0; }
 
 SyscallResult sys_uname(UserOut<UtsName> out) {
     UtsName name{};

@@ -85,3 +85,10 @@ SyscallResult sys_tgkill(int tgid, int tid, int signal) {
 }
 
 }  // namespace kernel::sys
+
+namespace kernel::proc {
+
+// FIXME(#5): handlers; until then nothing is ever left pending (send_to_self acts at once).
+void deliver_signals(arch::TrapFrame&) {}
+
+}  // namespace kernel::proc

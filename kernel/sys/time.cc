@@ -1,4 +1,5 @@
 // Clock and sleep syscalls over kernel/time/clock.h.
+#include "kernel/sched/scheduler.h"
 #include "kernel/sys/handlers.h"
 #include "kernel/time/clock.h"
 
@@ -79,7 +80,7 @@ SyscallResult sys_time(UserOut<int64_t> out) {
 }
 
 SyscallResult sys_clock_nanosleep(int clock, int flags, UserIn<TimeSpec> request,
-                                  UserOut<TimeSpec>) {
+                                  UserOut<TimeSpec> remaining) {
     if (clock == kClockThreadCputime) return lib::Errno::Inval;
     uint64_t now = TRY(read_clock(clock));
     TimeSpec ts;
@@ -89,9 +90,15 @@ SyscallResult sys_clock_nanosleep(int clock, int flags, UserIn<TimeSpec> request
     if (flags & kTimerAbstime) wait = amount > now ? amount - now : 0;
     uint64_t deadline;
     if (__builtin_add_overflow(time::monotonic_ns(), wait, &deadline)) deadline = ~uint64_t(0);
-    // Nothing can interrupt the sleep yet (no signals), so `remaining` is never written.
-    time::spin_until(deadline);
-    return 0;
+    if (sched::sleep_until(deadline) != sched::WakeReason::Interrupted) return 0;
+    // A signal handler runs first; a relative sleep reports what was left of it.
+    if (!(flags & kTimerAbstime) && !remaining.is_null()) {
+        uint64_t now_ns = time::monotonic_ns();
+        uint64_t left = deadline > now_ns ? deadline - now_ns : 0;
+        TimeSpec rest{int64_t(left / 1000000000), int64_t(left % 1000000000)};
+        TRY(mm::copy_to_user(remaining, rest));
+    }
+    return lib::Errno::Intr;
 }
 
 SyscallResult sys_nanosleep(UserIn<TimeSpec> request, UserOut<TimeSpec> remaining) {

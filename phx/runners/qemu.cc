@@ -124,7 +124,8 @@ std::vector<std::string> QemuRunner::command_line(const RunSpec& spec, Accel acc
         });
     }
     // clang-format on
-    if (std::string cmdline = kernel_command_line(spec); !cmdline.empty())
+    if (std::string cmdline = kernel_command_line(spec, resolve_accel(spec.accel) == Accel::Kvm);
+        !cmdline.empty())
         args.insert(args.end(), {"-append", cmdline});
     return args;
 }

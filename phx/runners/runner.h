@@ -31,8 +31,9 @@ struct RunSpec {
     Machine machine = Machine::Microvm;
 };
 
-// The kernel command line for spec: its kernel_args joined with spaces.
-std::string kernel_command_line(const RunSpec& spec);
+// The kernel command line for spec: its kernel_args joined with spaces, plus what this host's
+// KVM needs the kernel to know when the VM runs on it (`on_kvm`).
+std::string kernel_command_line(const RunSpec& spec, bool on_kvm);
 
 class Runner {
 public:

@@ -31,6 +31,8 @@ void detect_cpu_features() {
     g_cpu.xsave = leaf1.ecx & (1u << 26);
     g_cpu.avx = leaf1.ecx & (1u << 28);
     g_cpu.hypervisor = leaf1.ecx & (1u << 31);
+    g_cpu.x2apic = leaf1.ecx & (1u << 21);
+    g_cpu.tsc_deadline = leaf1.ecx & (1u << 24);
     if (max_leaf >= 7) {
         auto leaf7 = cpuid(7, 0);
         g_cpu.smep = leaf7.ebx & (1u << 7);
@@ -55,7 +57,8 @@ void detect_cpu_features() {
     }
 }
 
-void enable_cpu_features() {
+void enable_cpu_features(bool fxsave_only) {
+    if (fxsave_only) g_cpu.xsave = false;
     uint64_t cr0 = read_cr0();
     cr0 &= ~kCr0Em;
     cr0 |= kCr0Mp | kCr0Wp;

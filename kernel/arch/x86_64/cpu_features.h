@@ -11,7 +11,9 @@ struct CpuFeatures {
     bool smep = false;
     bool smap = false;
     bool umip = false;
-    bool xsave = false;
+    bool xsave = false;          // XSAVE saves thread FP state (else FXSAVE: x87 and SSE only)
+    bool x2apic = false;
+    bool tsc_deadline = false;
     bool avx = false;
     bool avx512 = false;
     bool pdpe1gb = false;
@@ -28,8 +30,10 @@ struct CpuFeatures {
 
 const CpuFeatures& cpu();
 void detect_cpu_features();
+// CR0/CR4/XCR0. `fxsave_only` (`phx.fpu=fxsave`): the hypervisor cannot run XSAVE in ring 0,
+// so XCR0 stays x87|SSE (programs then do not use AVX state a context switch would lose).
+void enable_cpu_features(bool fxsave_only);
 
 // Turns on SSE/XSAVE for user programs and the protections the CPU has (SMEP, SMAP, UMIP).
-void enable_cpu_features();
 
 }  // namespace kernel::arch

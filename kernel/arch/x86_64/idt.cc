@@ -2,6 +2,8 @@
 // spurious-vector stub until devices use interrupts.
 #include "kernel/arch/x86_64/idt.h"
 
+#include "kernel/arch/x86_64/apic.h"
+
 #include <cstdint>
 
 #include "kernel/arch/x86_64/cpu.h"
@@ -9,6 +11,7 @@
 
 extern "C" const uint64_t trap_stub_table[32];
 extern "C" void trap_stub_spurious();
+extern "C" void trap_stub_32();
 
 namespace kernel::arch {
 
@@ -42,6 +45,7 @@ void init_idt() {
     for (int v = 0; v < 256; ++v)
         set_gate(v, reinterpret_cast<uint64_t>(&trap_stub_spurious), 0, 0);
     for (int v = 0; v < 32; ++v) set_gate(v, trap_stub_table[v], 0, 0);
+    set_gate(kVectorTimer, reinterpret_cast<uint64_t>(&trap_stub_32), 0, 0);
     // int3 and into from ring 3 must raise #BP/#OF, not #GP.
     set_gate(kVectorBreakpoint, trap_stub_table[kVectorBreakpoint], 0, 3);
     set_gate(kVectorOverflow, trap_stub_table[kVectorOverflow], 0, 3);

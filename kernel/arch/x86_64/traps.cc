@@ -3,6 +3,8 @@
 // backtrace).
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/apic.h"
+#include "kernel/sched/scheduler.h"
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/arch/x86_64/power.h"
 #include "kernel/arch/x86_64/trap_frame.h"
@@ -90,6 +92,11 @@ extern "C" void handle_trap(kernel::arch::TrapFrame* frame) {
     using namespace kernel::arch;
     int vector = int(frame->vector);
     if (vector == 255) return;  // spurious
+    if (vector == kVectorTimer) {
+        kernel::sched::timer_interrupt();
+        if (frame->from_user()) kernel::sched::return_to_user_point(*frame);
+        return;
+    }
     if (is_misdelivered_syscall(*frame)) {
         serve_misdelivered_syscall(*frame);
         return;
@@ -97,10 +104,14 @@ extern "C" void handle_trap(kernel::arch::TrapFrame* frame) {
     uint64_t fault_address = vector == kVectorPageFault ? read_cr2() : 0;
 
     if (vector == kVectorPageFault) {
-        if (kernel::mm::handle_page_fault(*frame, fault_address)) return;
+        if (kernel::mm::handle_page_fault(*frame, fault_address)) {
+            if (frame->from_user()) kernel::sched::return_to_user_point(*frame);
+            return;
+        }
         if (!frame->from_user() && apply_user_copy_fixup(*frame)) return;
     }
     if (frame->from_user()) {
+        // FIXME(#5): synchronous faults go to the program's handlers first.
         kernel::proc::crash(*frame, signal_for_vector(vector), fault_address);
     }
     kernel_fault(*frame, fault_address);
