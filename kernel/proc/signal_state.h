@@ -9,6 +9,10 @@ namespace kernel::arch {
 struct TrapFrame;
 }
 
+namespace kernel::sched {
+class Thread;
+}
+
 namespace kernel::proc {
 
 struct ThreadSignals {
@@ -20,5 +24,9 @@ struct ThreadSignals {
 // unblocked signal by building its frame on the user stack and pointing `frame` at it, or
 // takes the signal's default action.
 void deliver_signals(arch::TrapFrame& frame);
+
+// Sends `signal` from the kernel (SIGPIPE, SIGALRM, a timer's signal...) to `thread`, or to
+// the process when nullptr (any thread that does not block it takes it), as kill/tgkill do.
+void send_signal(sched::Thread* thread, int signal);
 
 }  // namespace kernel::proc

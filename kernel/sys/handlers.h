@@ -103,6 +103,8 @@ SyscallResult sys_msync(uint64_t address, uint64_t length, int flags);
 
 // proc.cc: the process and its identity.
 SyscallResult sys_exit(int status);
+// The stand-in until signal delivery exists (kernel/sys/signal.cc).
+SyscallResult send_to_self_for_kernel(int signal);
 SyscallResult sys_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid,
                         uint64_t tls);
 struct CloneArgs;

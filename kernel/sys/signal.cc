@@ -3,6 +3,7 @@
 #include "kernel/console/log.h"
 #include "kernel/proc/crash.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/signal_state.h"
 #include "kernel/sys/handlers.h"
 
 namespace kernel::sys {
@@ -37,6 +38,8 @@ SyscallResult send_to_self(int signal) {
 }
 
 }  // namespace
+
+SyscallResult send_to_self_for_kernel(int signal) { return send_to_self(signal); }
 
 SyscallResult sys_rt_sigaction(int signal, UserIn<SigAction> action, UserOut<SigAction> old,
                                uint64_t mask_size) {
@@ -90,5 +93,7 @@ namespace kernel::proc {
 
 // FIXME(#5): handlers; until then nothing is ever left pending (send_to_self acts at once).
 void deliver_signals(arch::TrapFrame&) {}
+
+void send_signal(sched::Thread*, int signal) { (void)sys::send_to_self_for_kernel(signal); }
 
 }  // namespace kernel::proc
