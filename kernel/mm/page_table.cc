@@ -131,7 +131,14 @@ uint64_t* next_present_leaf(uint64_t root, uint64_t& va, uint64_t end) {
             if (!(entry & pte::kPresent) || (entry & pte::kHuge)) break;
             table = table_at(entry & pte::kAddressMask);
         }
-        if (level == 0 && (table[index_at(va, 0)] & pte::kPresent)) return &table[index_at(va, 0)];
+        if (level == 0) {
+            // Scan the rest of this leaf table in place rather than walking down again for
+            // every missing page (sparse stacks and heaps have many).
+            for (uint64_t i = index_at(va, 0); i < 512 && va < end; ++i, va += arch::kPageSize)
+                if (table[i] & pte::kPresent) return &table[i];
+            if (va == 0) break;  // wrapped past the top
+            continue;
+        }
         // Skip the whole span the missing entry covers.
         uint64_t span = level_span(level);
         uint64_t next = (va & ~(span - 1)) + span;
