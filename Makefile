@@ -23,6 +23,7 @@ demo: build
 bench: build
 	$(BUILD)/bench/boot/bench_boot --runs 20
 	$(BUILD)/bench/image/bench_image --runs 10
+	$(BUILD)/bench/sched/bench_sched --runs 3
 
 fuzz: deps
 	scripts/fuzz 30

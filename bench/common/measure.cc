@@ -36,11 +36,12 @@ double since(Clock::time_point start) {
 namespace {
 
 // Spawns args with stdout on a pipe (stderr and stdin inherited), then hands every chunk of
-// output to on_output(chunk, ms since the spawn) until EOF or the 60 s timeout (the child
-// is killed then). Returns the child's exit status, -1 when it did not exit normally or
-// could not be started; `start` is when it was spawned.
+// output to on_output(chunk, ms since the spawn) until EOF or the timeout (the child is
+// killed then). Returns the child's exit status, -1 when it did not exit normally or could
+// not be started; `start` is when it was spawned.
 template <typename OnOutput>
-int run_child(const std::vector<std::string>& args, Clock::time_point& start, OnOutput on_output) {
+int run_child(const std::vector<std::string>& args, Clock::time_point& start, OnOutput on_output,
+              int timeout_ms = kTimeoutMs) {
     int fds[2];
     if (pipe(fds) != 0) return -1;
     posix_spawn_file_actions_t actions;
@@ -64,7 +65,7 @@ int run_child(const std::vector<std::string>& args, Clock::time_point& start, On
     char buffer[4096];
     for (;;) {
         pollfd pfd = {fds[0], POLLIN, 0};
-        int left = kTimeoutMs - int(since(start));
+        int left = timeout_ms - int(since(start));
         if (left <= 0 || poll(&pfd, 1, left) <= 0) {
             kill(pid, SIGKILL);
             break;
@@ -104,6 +105,15 @@ std::vector<double> line_times(const std::vector<std::string>& args) {
     return times;
 }
 
+Output capture(const std::vector<std::string>& args, int timeout_ms) {
+    Output output;
+    Clock::time_point start;
+    output.status = run_child(
+        args, start, [&](std::string_view chunk, double) { output.out.append(chunk); }, timeout_ms);
+    output.timed_out = output.status == -1 && since(start) >= timeout_ms;
+    return output;
+}
+
 // Nearest-rank percentile.
 double percentile(std::vector<double> values, double p) {
     std::sort(values.begin(), values.end());
@@ -111,9 +121,13 @@ double percentile(std::vector<double> values, double p) {
     return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
 }
 
-void print_stats(const char* suite, const char* name, const char* metric, const std::vector<double>& values) {
-    std::printf("bench %s %s %s_ms median=%.2f p10=%.2f p90=%.2f n=%zu\n", suite, name, metric,
+void print_figure(const char* suite, const char* name, const char* metric, const std::vector<double>& values) {
+    std::printf("bench %s %s %s median=%.2f p10=%.2f p90=%.2f n=%zu\n", suite, name, metric,
                 percentile(values, 0.5), percentile(values, 0.1), percentile(values, 0.9), values.size());
+}
+
+void print_stats(const char* suite, const char* name, const char* metric, const std::vector<double>& values) {
+    print_figure(suite, name, (std::string(metric) + "_ms").c_str(), values);
 }
 
 }  // namespace bench

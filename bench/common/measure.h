@@ -1,5 +1,6 @@
 // Process timing for the benchmarks: spawn a command with stdout on a pipe and time its first
-// byte, a marker in its output, each line, and its exit; plus nearest-rank percentiles.
+// byte, a marker in its output, each line, and its exit, or keep its output; plus
+// nearest-rank percentiles.
 #pragma once
 
 #include <chrono>
@@ -24,9 +25,20 @@ double since(Clock::time_point start);
 Sample measure(const std::vector<std::string>& args, const char* marker);
 // Spawns args with stdout on a pipe and returns the arrival time of every line.
 std::vector<double> line_times(const std::vector<std::string>& args);
+
+struct Output {
+    int status = -1;  // -1: killed by a signal (timed_out: ours), or not started
+    bool timed_out = false;
+    std::string out;
+};
+// Spawns args with stdout on a pipe and keeps everything it printed; timeout_ms at most.
+Output capture(const std::vector<std::string>& args, int timeout_ms);
+
 // Nearest-rank percentile.
 double percentile(std::vector<double> values, double p);
 // "bench SUITE NAME METRIC_ms median=... p10=... p90=... n=..."
 void print_stats(const char* suite, const char* name, const char* metric, const std::vector<double>& values);
+// The same line for a figure in other units: "bench SUITE NAME METRIC median=... ...".
+void print_figure(const char* suite, const char* name, const char* metric, const std::vector<double>& values);
 
 }  // namespace bench
