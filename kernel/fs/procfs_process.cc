@@ -165,6 +165,8 @@ void maps(TextSink& out, uint64_t) {
         std::string_view name = named ? mapped.path : std::string_view{};
         if (area.kind == lib::vm::VmKind::Heap) name = "[heap]";
         if (area.kind == lib::vm::VmKind::Stack) name = "[stack]";
+        if (area.kind == lib::vm::VmKind::Vvar) name = "[vvar]";
+        if (area.kind == lib::vm::VmKind::Vdso) name = "[vdso]";
         if (!name.empty()) {
             size_t width = out.size() - line_start;
             if (width < kMapsNameColumn) out.pad(kMapsNameColumn - width);

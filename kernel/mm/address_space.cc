@@ -107,10 +107,12 @@ lib::ErrorOr AddressSpace::protect(uint64_t start, uint64_t length, int prot) {
     uint64_t flags = pte_flags_for(prot);
     bool out_of_memory = false;
     if (prot & kProtWrite) {
-        // A shared mapping of a file opened read-only can never be written (Linux: EACCES).
+        // A shared mapping of a file opened read-only can never be written (Linux: EACCES),
+        // nor can the vDSO's data page (the kernel's own frame).
         for (const lib::vm::VmArea& area : m_areas)
-            if (area.kind == lib::vm::VmKind::SharedFileReadOnly && area.start < start + length &&
-                area.end > start)
+            if ((area.kind == lib::vm::VmKind::SharedFileReadOnly ||
+                 area.kind == lib::vm::VmKind::Vvar) &&
+                area.start < start + length && area.end > start)
                 return lib::Errno::Access;
     }
     TRY(m_areas.protect(start, length, prot, [&](const lib::vm::VmChange& changed) {

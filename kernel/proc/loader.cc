@@ -16,6 +16,7 @@
 #include "kernel/mm/heap.h"
 #include "kernel/proc/process.h"
 #include "kernel/random/random.h"
+#include "kernel/vdso/vdso.h"
 #include "lib/base/checked.h"
 #include "lib/elf/elf.h"
 #include "lib/elf/initial_stack.h"
@@ -126,6 +127,7 @@ struct Layout {
     uint64_t bias;
     uint64_t stack_top;
     uint64_t mmap_top;
+    uint64_t vdso_base;  // AT_SYSINFO_EHDR
 };
 
 // FIXME(#7): entropy audit and per-region documentation; these already draw fresh per boot.
@@ -176,6 +178,7 @@ lib::Result<uint64_t> build_stack(mm::AddressSpace& space, const Manifest& manif
     const auto& cpu = arch::cpu();
     uint64_t minsigstksz = 1024 + cpu.xsave_size;  // frame + FP state, as Linux computes it
     const lib::elf::AuxEntry aux[] = {
+        {lib::elf::AT_SYSINFO_EHDR, layout.vdso_base},
         {lib::elf::AT_PHDR, elf.phdr_vaddr().value_or(0) + layout.bias},
         {lib::elf::AT_PHENT, elf.phentsize()},
         {lib::elf::AT_PHNUM, elf.phnum()},
@@ -283,6 +286,12 @@ void start_program(std::span<const std::byte> manifest_bytes, std::string_view) 
         entry = interp_elf->entry() + bias;
         layout.mmap_top = interp_base - kPage;
     }
+    // The vDSO next, below the interpreter (as Linux's mmap-area placement puts it): its
+    // address is as random as the mmap top.
+    auto vdso = vdso::map_below(*space, layout.mmap_top);
+    if (vdso.is_error()) refuse(program, "no memory for the vDSO");
+    layout.vdso_base = vdso.value().base;
+    layout.mmap_top = vdso.value().bottom - kPage;
     // FIXME(#7): randomize the brk start too (13 bits, like Linux).
     process->init_brk(highest.value());
     space->set_mmap_range(0x10000, layout.mmap_top);

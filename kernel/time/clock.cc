@@ -37,9 +37,7 @@ alignas(64) PvclockTimeInfo g_pvclock;
 alignas(64) PvclockWallClock g_wall_clock;
 
 uint64_t g_tsc_hz = 0;
-uint64_t g_tsc_at_boot = 0;
-uint64_t g_ns_per_tick_q32 = 0;  // nanoseconds per TSC tick, 32.32 fixed point
-uint64_t g_realtime_at_boot = 0;
+TscClock g_clock;
 TscSource g_source = TscSource::Unknown;
 
 bool calibrate_kvmclock(uint64_t& realtime_at_tsc0, uint64_t tsc0) {
@@ -108,28 +106,24 @@ void calibrate_pit() {
 }  // namespace
 
 void init_clock() {
-    g_tsc_at_boot = arch::rdtsc();
+    g_clock.tsc_at_boot = arch::rdtsc();
     uint64_t kvm_realtime = 0;
-    if (calibrate_kvmclock(kvm_realtime, g_tsc_at_boot)) {
+    if (calibrate_kvmclock(kvm_realtime, g_clock.tsc_at_boot)) {
         g_source = TscSource::KvmClock;
-        g_realtime_at_boot = kvm_realtime;
+        g_clock.realtime_at_boot_ns = kvm_realtime;
     } else {
         if (!calibrate_cpuid()) calibrate_pit();
-        g_realtime_at_boot = read_rtc_seconds() * 1000000000ull;
+        g_clock.realtime_at_boot_ns = read_rtc_seconds() * 1000000000ull;
     }
     if (g_tsc_hz < 1000000) g_tsc_hz = 1000000;  // a broken measurement must not divide by 0
-    g_ns_per_tick_q32 = (1000000000ull << 32) / g_tsc_hz;
+    g_clock.ns_per_tick_q32 = (1000000000ull << 32) / g_tsc_hz;
 }
 
-uint64_t monotonic_ns() {
-    if (!g_ns_per_tick_q32) return 0;
-    uint64_t delta = arch::rdtsc() - g_tsc_at_boot;
-    return uint64_t((unsigned __int128)delta * g_ns_per_tick_q32 >> 32);
-}
-
-uint64_t realtime_ns() { return g_realtime_at_boot + monotonic_ns(); }
+uint64_t monotonic_ns() { return g_clock.monotonic_ns(arch::rdtsc()); }
+uint64_t realtime_ns() { return g_clock.realtime_ns(arch::rdtsc()); }
 uint64_t tsc_hz() { return g_tsc_hz; }
 TscSource tsc_source() { return g_source; }
+const TscClock& tsc_clock() { return g_clock; }
 
 const char* tsc_source_name() {
     switch (g_source) {

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "kernel/time/tsc_clock.h"
+
 namespace kernel::time {
 
 enum class TscSource { Unknown, KvmClock, HypervisorLeaf, CpuidLeaf15, Pit };
@@ -15,6 +17,8 @@ uint64_t realtime_ns();
 uint64_t tsc_hz();
 TscSource tsc_source();
 const char* tsc_source_name();
+// The parameters monotonic_ns() and realtime_ns() compute from, for the vDSO's data page.
+const TscClock& tsc_clock();
 
 // A timeout for polling a device: passed once `ns` nanoseconds went by on the clock AND at
 // least `min_ticks` TSC ticks elapsed. The floor is there because the clock can run far fast

@@ -31,6 +31,8 @@ enum class VmKind : uint8_t {
     File,  // mmap of a file, MAP_PRIVATE
     SharedFile,          // MAP_SHARED of a file opened for writing: writes reach the file
     SharedFileReadOnly,  // MAP_SHARED of a file opened read-only: can never become writable
+    Vvar,                // the kernel's data page for the vDSO: can never become writable
+    Vdso,                // the vDSO image (kernel frames, copied if ever made writable)
 };
 
 constexpr bool is_shared_file(VmKind kind) {
