@@ -313,6 +313,11 @@ void start_program(std::span<const std::byte> manifest_bytes, std::string_view) 
     auto first = sched::Thread::create(process->pid());
     if (first.is_error()) panic("out of memory creating the first thread");
     arch::fpu_init_area(first.value()->fpu);
+    // Its name (comm) is the program's file name, as execve sets it.
+    std::string_view base = program.substr(program.rfind('/') + 1);
+    size_t length = base.size() < sizeof first.value()->name ? base.size() : sizeof first.value()->name - 1;
+    __builtin_memcpy(first.value()->name, base.data(), length);
+    first.value()->name[length] = '\0';
     first.value()->start_with(frame);
     sched::start(*first.value());
 }

@@ -39,6 +39,7 @@ public:
     proc::ThreadSignals signals;
     uint64_t clear_child_tid = 0;  // set_tid_address, CLONE_CHILD_CLEARTID
     uint64_t robust_list = 0;      // set_robust_list
+    char name[16] = "main";        // prctl(PR_SET_NAME)
     // futex waits: the word waited on and the bitset.
     uint64_t futex_address = 0;
     uint32_t futex_bitset = 0;

@@ -130,6 +130,17 @@ SyscallResult sys_prlimit64(int pid, int resource, UserIn<RLimit> new_limit,
 SyscallResult sys_getrlimit(int resource, UserOut<RLimit> out);
 SyscallResult sys_sched_getaffinity(int pid, uint64_t size, UserOut<uint8_t> mask);
 SyscallResult sys_sched_yield();
+SyscallResult sys_sched_setscheduler(int tid, int policy, UserIn<int32_t> param);
+SyscallResult sys_sched_getscheduler(int tid);
+SyscallResult sys_sched_setparam(int tid, UserIn<int32_t> param);
+SyscallResult sys_sched_getparam(int tid, UserOut<int32_t> param);
+SyscallResult sys_sched_get_priority_max(int policy);
+SyscallResult sys_sched_get_priority_min(int policy);
+SyscallResult sys_sched_rr_get_interval(int tid, UserOut<TimeSpec> interval);
+SyscallResult sys_sched_setaffinity(int tid, uint64_t size, UserIn<uint8_t> mask);
+SyscallResult sys_getcpu(UserOut<uint32_t> cpu, UserOut<uint32_t> node, uint64_t cache);
+SyscallResult sys_membarrier(int command, unsigned flags, int cpu);
+SyscallResult sys_prctl(int option, uint64_t arg2, uint64_t arg3, uint64_t arg4, uint64_t arg5);
 SyscallResult sys_uname(UserOut<UtsName> out);
 SyscallResult sys_getrandom(UserOut<uint8_t> buffer, uint64_t count, uint32_t flags);
 

@@ -98,6 +98,7 @@ SyscallResult spawn_thread(uint64_t flags, uint64_t stack, uint64_t parent_tid, 
     child.fs_base = (flags & kCloneSettls) ? tls : arch::rdmsr(arch::kMsrFsBase);
     arch::fpu_save(child.fpu);  // the parent's registers as they are now
     child.signals.blocked = parent.signals.blocked;
+    __builtin_memcpy(child.name, parent.name, sizeof child.name);
     if (flags & kCloneChildCleartid) child.clear_child_tid = child_tid;
     if (flags & kCloneParentSettid) (void)mm::copy_to_user(UserOut<int32_t>(parent_tid), int32_t(tid));
     if (flags & kCloneChildSettid) (void)mm::copy_to_user(UserOut<int32_t>(child_tid), int32_t(tid));
@@ -166,6 +167,141 @@ SyscallResult sys_get_robust_list(int tid, UserOut<uint64_t> head, UserOut<uint6
 SyscallResult sys_sched_yield() {
     sched::yield();
     return 0;
+}
+
+}  // namespace kernel::sys
+
+// --- scheduling policy: one CPU, everyone SCHED_OTHER ---
+
+namespace kernel::sys {
+
+namespace {
+
+constexpr int kSchedOther = 0, kSchedFifo = 1, kSchedRr = 2, kSchedBatch = 3, kSchedIdle = 5;
+constexpr int kSchedResetOnFork = 0x40000000;
+
+// A tid of this process (0: the caller); ESRCH otherwise.
+lib::Result<sched::Thread*> thread_arg(int tid) {
+    if (tid < 0) return lib::Errno::Inval;
+    sched::Thread* thread = tid ? sched::thread_by_tid(tid) : &sched::current();
+    if (!thread) return lib::Errno::Srch;
+    return thread;
+}
+
+}  // namespace
+
+SyscallResult sys_sched_setscheduler(int tid, int policy, UserIn<int32_t> param) {
+    TRY(thread_arg(tid));
+    int32_t priority;
+    TRY(mm::copy_from_user(priority, param));
+    switch (policy & ~kSchedResetOnFork) {
+        case kSchedOther:
+        case kSchedBatch:
+        case kSchedIdle:
+            return priority == 0 ? 0 : int64_t(-int64_t(lib::Errno::Inval));
+        case kSchedFifo:
+        case kSchedRr:
+            // Real-time priorities would need a priority run queue: refused as for a
+            // process without CAP_SYS_NICE.
+            return lib::Errno::Perm;
+        default:
+            return lib::Errno::Inval;
+    }
+}
+
+SyscallResult sys_sched_getscheduler(int tid) {
+    TRY(thread_arg(tid));
+    return kSchedOther;
+}
+
+SyscallResult sys_sched_setparam(int tid, UserIn<int32_t> param) {
+    return sys_sched_setscheduler(tid, kSchedOther, param);
+}
+
+SyscallResult sys_sched_getparam(int tid, UserOut<int32_t> param) {
+    TRY(thread_arg(tid));
+    TRY(mm::copy_to_user(param, int32_t(0)));
+    return 0;
+}
+
+SyscallResult sys_sched_get_priority_max(int policy) {
+    if (policy == kSchedFifo || policy == kSchedRr) return 99;
+    if (policy == kSchedOther || policy == kSchedBatch || policy == kSchedIdle) return 0;
+    return lib::Errno::Inval;
+}
+
+SyscallResult sys_sched_get_priority_min(int policy) {
+    if (policy == kSchedFifo || policy == kSchedRr) return 1;
+    if (policy == kSchedOther || policy == kSchedBatch || policy == kSchedIdle) return 0;
+    return lib::Errno::Inval;
+}
+
+SyscallResult sys_sched_rr_get_interval(int tid, UserOut<TimeSpec> interval) {
+    TRY(thread_arg(tid));
+    TRY(mm::copy_to_user(interval, TimeSpec{0, 10'000'000}));  // the scheduler's slice
+    return 0;
+}
+
+SyscallResult sys_sched_setaffinity(int tid, uint64_t size, UserIn<uint8_t> mask) {
+    TRY(thread_arg(tid));
+    if (size == 0) return lib::Errno::Inval;
+    uint8_t first;
+    TRY(mm::copy_from_user(first, mask));
+    return (first & 1) ? 0 : int64_t(-int64_t(lib::Errno::Inval));  // CPU 0 is the only one
+}
+
+SyscallResult sys_getcpu(UserOut<uint32_t> cpu, UserOut<uint32_t> node, uint64_t) {
+    if (!cpu.is_null()) TRY(mm::copy_to_user(cpu, uint32_t(0)));
+    if (!node.is_null()) TRY(mm::copy_to_user(node, uint32_t(0)));
+    return 0;
+}
+
+// membarrier: with one CPU every barrier is already implied by the syscall itself.
+SyscallResult sys_membarrier(int command, unsigned flags, int) {
+    constexpr int kQuery = 0, kGlobal = 1, kPrivateExpedited = 8, kRegisterPrivateExpedited = 16;
+    constexpr int kSupported = kGlobal | kPrivateExpedited | kRegisterPrivateExpedited;
+    if (flags) return lib::Errno::Inval;
+    if (command == kQuery) return kSupported;
+    if ((command & ~kSupported) || (command & (command - 1))) return lib::Errno::Inval;  // one command
+    return 0;
+}
+
+SyscallResult sys_prctl(int option, uint64_t arg2, uint64_t, uint64_t, uint64_t) {
+    constexpr int kSetPdeathsig = 1, kGetPdeathsig = 2, kGetDumpable = 3, kSetDumpable = 4,
+                  kSetName = 15, kGetName = 16, kGetTimerslack = 30, kSetTimerslack = 29,
+                  kSetNoNewPrivs = 38, kGetNoNewPrivs = 39, kSetVma = 0x53564d41;
+    sched::Thread& self = sched::current();
+    switch (option) {
+        case kSetName: {
+            char name[sizeof self.name] = {};
+            for (size_t i = 0; i + 1 < sizeof name; ++i) {
+                TRY(mm::copy_from_user(name[i], UserIn<char>(arg2 + i)));
+                if (!name[i]) break;
+            }
+            __builtin_memcpy(self.name, name, sizeof name);
+            return 0;
+        }
+        case kGetName:
+            TRY(mm::copy_to_user_bytes(arg2, self.name, sizeof self.name));
+            return 0;
+        case kSetPdeathsig:  // there is no parent to die
+        case kSetDumpable:
+        case kSetTimerslack:
+        case kSetNoNewPrivs:
+            return 0;
+        case kGetPdeathsig:
+            TRY(mm::copy_to_user(UserOut<int32_t>(arg2), int32_t(0)));
+            return 0;
+        case kGetDumpable:
+            return 1;
+        case kGetTimerslack:
+            return 50'000;  // Linux's default, in ns
+        case kGetNoNewPrivs:
+            return 0;
+        case kSetVma:  // naming anonymous memory: optional (CONFIG_ANON_VMA_NAME)
+        default:
+            return lib::Errno::Inval;
+    }
 }
 
 }  // namespace kernel::sys
