@@ -1,7 +1,6 @@
 // Program start: manifest → ELF → address space → initial stack → ring 3.
 #include "kernel/proc/loader.h"
 
-#include "kernel/arch/x86_64/fpu.h"
 #include "kernel/sched/scheduler.h"
 
 #include "kernel/arch/x86_64/cpu_features.h"
@@ -312,7 +311,6 @@ void start_program(std::span<const std::byte> manifest_bytes, std::string_view) 
     // The first thread's tid is the pid, as on Linux.
     auto first = sched::Thread::create(process->pid());
     if (first.is_error()) panic("out of memory creating the first thread");
-    arch::fpu_init_area(first.value()->fpu);
     // Its name (comm) is the program's file name, as execve sets it.
     std::string_view base = program.substr(program.rfind('/') + 1);
     size_t length = base.size() < sizeof first.value()->name ? base.size() : sizeof first.value()->name - 1;

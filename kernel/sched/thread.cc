@@ -44,6 +44,9 @@ lib::Result<Thread*> Thread::create(int tid) {
     }
     thread->kernel_stack_top = stack.value();
     thread->fpu = arch::phys_to_virt(fpu.value());
+    // XSAVE writes only the header's XSTATE_BV: the rest of the header must already be zero,
+    // or XRSTOR faults (#GP). A valid initial state covers that.
+    arch::fpu_init_area(thread->fpu);
     thread->all_next = g_threads;
     g_threads = thread;
     return thread;
