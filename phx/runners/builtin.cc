@@ -24,7 +24,7 @@ int BuiltinRunner::run(const RunSpec& spec) {
     }
     if (!spec.manifest_path.empty()) request.manifest = read_file(spec.manifest_path);
     request.disk_path = spec.disk_path;
-    request.cmdline = kernel_command_line(spec, true);
+    request.cmdline = kernel_command_line(spec, Accel::Kvm);
     request.memory_bytes = spec.memory_mib << 20;
     request.policy = spec.restart;
     request.host_stats = spec.host_stats;

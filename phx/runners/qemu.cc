@@ -124,7 +124,7 @@ std::vector<std::string> QemuRunner::command_line(const RunSpec& spec, Accel acc
         });
     }
     // clang-format on
-    if (std::string cmdline = kernel_command_line(spec, resolve_accel(spec.accel) == Accel::Kvm);
+    if (std::string cmdline = kernel_command_line(spec, accel);
         !cmdline.empty())
         args.insert(args.end(), {"-append", cmdline});
     return args;

@@ -31,9 +31,9 @@ struct RunSpec {
     Machine machine = Machine::Microvm;
 };
 
-// The kernel command line for spec: its kernel_args joined with spaces, plus what this host's
-// KVM needs the kernel to know when the VM runs on it (`on_kvm`).
-std::string kernel_command_line(const RunSpec& spec, bool on_kvm);
+// The kernel command line for spec: its kernel_args joined with spaces, plus what the kernel
+// must know about the accelerator the VM runs on (`accel`: Kvm or Tcg).
+std::string kernel_command_line(const RunSpec& spec, Accel accel);
 
 class Runner {
 public:
