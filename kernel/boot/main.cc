@@ -105,7 +105,18 @@ extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
         auto fpu = lib::Cmdline(boot::command_line(info)).find("phx.fpu");
         arch::enable_cpu_features(fpu && fpu->value == "fxsave");
     }
-    time::init_clock();
+    {
+        auto khz = lib::Cmdline(boot::command_line(info)).find("phx.tsc_khz");
+        uint64_t hint = 0;
+        for (char c : khz ? khz->value : std::string_view{}) {
+            if (c < '0' || c > '9' || hint > UINT64_MAX / 10000) {
+                hint = 0;  // not a number: calibrate as usual
+                break;
+            }
+            hint = hint * 10 + uint64_t(c - '0');
+        }
+        time::init_clock(hint);
+    }
     // Devices need the heap, the page tables (MMIO mappings) and the clock (timeouts).
     drivers::virtio::discover_mmio_devices(boot::command_line(info), info.ram_ranges());
     drivers::virtio::discover_pci_devices(info.ram_ranges());

@@ -105,14 +105,19 @@ void calibrate_pit() {
 
 }  // namespace
 
-void init_clock() {
+void init_clock(uint64_t tsc_khz_hint) {
     g_clock.tsc_at_boot = arch::rdtsc();
     uint64_t kvm_realtime = 0;
     if (calibrate_kvmclock(kvm_realtime, g_clock.tsc_at_boot)) {
         g_source = TscSource::KvmClock;
         g_clock.realtime_at_boot_ns = kvm_realtime;
     } else {
-        if (!calibrate_cpuid()) calibrate_pit();
+        if (tsc_khz_hint) {
+            g_tsc_hz = tsc_khz_hint * 1000;
+            g_source = TscSource::CommandLine;
+        } else if (!calibrate_cpuid()) {
+            calibrate_pit();
+        }
         g_clock.realtime_at_boot_ns = read_rtc_seconds() * 1000000000ull;
     }
     if (g_tsc_hz < 1000000) g_tsc_hz = 1000000;  // a broken measurement must not divide by 0
@@ -135,6 +140,8 @@ const char* tsc_source_name() {
             return "cpuid 0x15";
         case TscSource::Pit:
             return "PIT";
+        case TscSource::CommandLine:
+            return "phx.tsc_khz";
         case TscSource::Unknown:
             break;
     }

@@ -8,9 +8,11 @@
 
 namespace kernel::time {
 
-enum class TscSource { Unknown, KvmClock, HypervisorLeaf, CpuidLeaf15, Pit };
+enum class TscSource { Unknown, KvmClock, HypervisorLeaf, CpuidLeaf15, Pit, CommandLine };
 
-void init_clock();
+// `tsc_khz_hint`: the TSC rate the runner measured (`phx.tsc_khz`, QEMU TCG), used when the
+// hypervisor offers no kvmclock; 0 when not given.
+void init_clock(uint64_t tsc_khz_hint);
 
 uint64_t monotonic_ns();
 uint64_t realtime_ns();

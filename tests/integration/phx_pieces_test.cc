@@ -1,6 +1,8 @@
 // Unit tests for phx's pure pieces (no process, no VM): -m parsing, -e checks, the status
 // channel's interpretation and the QEMU command line.
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <signal.h>
 
 #include "phx/config/env_entry.h"
@@ -105,10 +107,30 @@ TEST(QemuCommandLine, MatchesTheBootProtocol) {
     const std::string head =
         "qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=on -nodefaults -no-user-config"
         " -display none -no-reboot -m 512M";
-    EXPECT_EQ(line(phx::QemuRunner::command_line(spec, phx::Accel::Kvm, "/w/status")),
+    // The -append words depend on the host (kvm_pvm, the TSC rate): checked below.
+    auto without_append = [](std::string joined) {
+        return joined.substr(0, joined.find(" -append "));
+    };
+    EXPECT_EQ(without_append(line(phx::QemuRunner::command_line(spec, phx::Accel::Kvm, "/w/status"))),
               head + " -accel kvm -cpu host,-arch-capabilities" + tail);
-    EXPECT_EQ(line(phx::QemuRunner::command_line(spec, phx::Accel::Tcg, "/w/status")),
+    EXPECT_EQ(without_append(line(phx::QemuRunner::command_line(spec, phx::Accel::Tcg, "/w/status"))),
               head + " -accel tcg -cpu max" + tail);
+}
+
+// What the kernel must know about its accelerator: under TCG the host's TSC rate (the guest
+// TSC ticks at it), on kvm_pvm that XSAVE is off limits; --kernel-arg words come first.
+TEST(KernelCommandLine, CarriesWhatTheAcceleratorNeeds) {
+    phx::RunSpec spec;
+    spec.kernel_args = {"phx.selftest=x"};
+    std::string tcg = phx::kernel_command_line(spec, phx::Accel::Tcg);
+    ASSERT_EQ(tcg.rfind("phx.selftest=x phx.tsc_khz=", 0), 0u) << tcg;
+    uint64_t khz = std::stoull(tcg.substr(tcg.find('=', 15) + 1));
+    EXPECT_GT(khz, 100'000u);       // above 100 MHz
+    EXPECT_LT(khz, 10'000'000u);    // below 10 GHz
+    EXPECT_EQ(tcg.find("phx.fpu"), std::string::npos);
+    std::string kvm = phx::kernel_command_line(spec, phx::Accel::Kvm);
+    bool pvm = std::filesystem::exists("/sys/module/kvm_pvm");
+    EXPECT_EQ(kvm, pvm ? "phx.selftest=x phx.fpu=fxsave" : "phx.selftest=x");
 }
 
 // q35 (--machine): qboot, PCI devices, no microvm-only options.
