@@ -200,7 +200,7 @@ void reprogram_timer() {
 }
 
 bool signal_pending(const Thread& thread) {
-    return (thread.signals.pending & ~thread.signals.blocked) != 0;
+    return proc::signal_deliverable(thread);
 }
 
 void finish_switch_for_new_thread() { finish_switch(); }

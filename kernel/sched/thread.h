@@ -37,6 +37,7 @@ public:
     uint64_t fs_base = 0;              // while switched out
     void* fpu = nullptr;               // while switched out
     proc::ThreadSignals signals;
+    int64_t syscall_nr = -1;  // the syscall this entry made, for restarting it; -1: none
     uint64_t clear_child_tid = 0;  // set_tid_address, CLONE_CHILD_CLEARTID
     uint64_t robust_list = 0;      // set_robust_list
     char name[16] = "main";        // prctl(PR_SET_NAME)

@@ -57,6 +57,7 @@ extern "C" void syscall_dispatch(kernel::arch::TrapFrame* frame) {
     using namespace kernel::sys;
     uint64_t number = frame->rax;
     kernel::sched::current().frame = frame;
+    kernel::sched::current().syscall_nr = int64_t(number);
     const Entry* entry = number < kTableSize ? &kTable.entries[number] : nullptr;
     bool trace = kernel::proc::current().debug().trace_syscalls;
     int64_t result;

@@ -8,6 +8,12 @@
 #include "kernel/sys/dispatch.h"
 #include "kernel/sys/linux_types.h"
 
+namespace kernel::proc {
+struct SigInfo;
+struct SigEvent;
+struct StackT;
+}  // namespace kernel::proc
+
 namespace kernel::sys {
 
 using mm::UserIn;
@@ -103,8 +109,6 @@ SyscallResult sys_msync(uint64_t address, uint64_t length, int flags);
 
 // proc.cc: the process and its identity.
 SyscallResult sys_exit(int status);
-// The stand-in until signal delivery exists (kernel/sys/signal.cc).
-SyscallResult send_to_self_for_kernel(int signal);
 SyscallResult sys_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid,
                         uint64_t tls);
 struct CloneArgs;
@@ -153,14 +157,36 @@ SyscallResult sys_nanosleep(UserIn<TimeSpec> request, UserOut<TimeSpec> remainin
 SyscallResult sys_clock_nanosleep(int clock, int flags, UserIn<TimeSpec> request,
                                   UserOut<TimeSpec> remaining);
 
-// signal.cc: signal bookkeeping (delivery to handlers arrives with the signals issue).
+// signal.cc: signals (delivery is kernel/proc/signal_delivery.cc).
 SyscallResult sys_rt_sigaction(int signal, UserIn<SigAction> action, UserOut<SigAction> old,
                                uint64_t mask_size);
 SyscallResult sys_rt_sigprocmask(int how, UserIn<uint64_t> set, UserOut<uint64_t> old,
                                  uint64_t mask_size);
+SyscallResult sys_rt_sigpending(UserOut<uint64_t> set, uint64_t size);
+SyscallResult sys_rt_sigsuspend(UserIn<uint64_t> mask, uint64_t size);
+SyscallResult sys_pause();
+SyscallResult sys_rt_sigtimedwait(UserIn<uint64_t> set, UserOut<proc::SigInfo> info,
+                                  UserIn<TimeSpec> timeout, uint64_t size);
+SyscallResult sys_rt_sigqueueinfo(int pid, int signal, UserIn<proc::SigInfo> info);
+SyscallResult sys_rt_tgsigqueueinfo(int tgid, int tid, int signal, UserIn<proc::SigInfo> info);
 SyscallResult sys_kill(int pid, int signal);
 SyscallResult sys_tkill(int tid, int signal);
 SyscallResult sys_tgkill(int tgid, int tid, int signal);
+SyscallResult sys_sigaltstack(UserIn<proc::StackT> stack, UserOut<proc::StackT> old);
+SyscallResult sys_rt_sigreturn();
+SyscallResult sys_signalfd(int fd, UserIn<uint64_t> mask, uint64_t size);
+SyscallResult sys_signalfd4(int fd, UserIn<uint64_t> mask, uint64_t size, int flags);
+
+// itimer.cc: interval timers and POSIX timers (struct itimerval and itimerspec are two
+// TimeVal or TimeSpec: interval, then value).
+SyscallResult sys_setitimer(int which, UserIn<TimeVal> value, UserOut<TimeVal> old);
+SyscallResult sys_getitimer(int which, UserOut<TimeVal> value);
+SyscallResult sys_alarm(uint32_t seconds);
+SyscallResult sys_timer_create(int clock, UserIn<proc::SigEvent> event, UserOut<int32_t> id);
+SyscallResult sys_timer_settime(int id, int flags, UserIn<TimeSpec> value, UserOut<TimeSpec> old);
+SyscallResult sys_timer_gettime(int id, UserOut<TimeSpec> value);
+SyscallResult sys_timer_getoverrun(int id);
+SyscallResult sys_timer_delete(int id);
 
 // futex.cc: futexes for one thread.
 SyscallResult sys_futex(UserIn<uint32_t> address, int op, uint32_t value, UserIn<TimeSpec> timeout,

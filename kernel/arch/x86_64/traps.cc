@@ -12,7 +12,7 @@
 #include "kernel/debug/panic.h"
 #include "kernel/debug/registers.h"
 #include "kernel/mm/page_fault.h"
-#include "kernel/proc/crash.h"
+#include "kernel/proc/signal_state.h"
 
 extern "C" void syscall_entry();
 extern "C" void syscall_dispatch(kernel::arch::TrapFrame* frame);
@@ -33,26 +33,6 @@ const char* vector_name(int vector) {
 }
 
 namespace {
-
-// Linux's mapping of x86 exceptions to signals (arch/x86/kernel/traps.c).
-int signal_for_vector(int vector) {
-    switch (vector) {
-        case kVectorDivide:
-        case kVectorX87:
-        case kVectorSimd:
-            return proc::kSigFpe;
-        case kVectorDebug:
-        case kVectorBreakpoint:
-            return proc::kSigTrap;
-        case kVectorInvalidOpcode:
-            return proc::kSigIll;
-        case kVectorStackFault:
-        case kVectorAlignmentCheck:
-            return proc::kSigBus;
-        default:
-            return proc::kSigSegv;
-    }
-}
 
 [[noreturn]] void kernel_fault(TrapFrame& frame, uint64_t fault_address) {
     kprint("\nKERNEL FAULT: {} (vector {}, error code {:#x})\n", vector_name(int(frame.vector)),
@@ -111,8 +91,10 @@ extern "C" void handle_trap(kernel::arch::TrapFrame* frame) {
         if (!frame->from_user() && apply_user_copy_fixup(*frame)) return;
     }
     if (frame->from_user()) {
-        // FIXME(#5): synchronous faults go to the program's handlers first.
-        kernel::proc::crash(*frame, signal_for_vector(vector), fault_address);
+        // A signal: the program's handler when it has one, else the crash report.
+        kernel::proc::user_fault(*frame, vector, fault_address);
+        kernel::sched::return_to_user_point(*frame);
+        return;
     }
     kernel_fault(*frame, fault_address);
 }
