@@ -42,9 +42,7 @@ proc::SignalfdSiginfo to_signalfd(const proc::SigInfo& info) {
     return out;
 }
 
-bool any_pending(uint64_t mask) {
-    return (proc::pending_signals(sched::current()) & mask) != 0;
-}
+bool any_pending(uint64_t mask) { return (proc::pending_signals(sched::current()) & mask) != 0; }
 
 }  // namespace
 
@@ -76,7 +74,8 @@ lib::Result<size_t> SignalFd::read(std::span<char> buffer) {
         }
         if (done) return done;
         if (m_nonblocking) return lib::Errno::Again;
-        auto reason = sched::wait_event(readers(), sched::kForever, [&] { return any_pending(m_mask); });
+        auto reason =
+            sched::wait_event(readers(), sched::kForever, [&] { return any_pending(m_mask); });
         if (reason != sched::WakeReason::Woken) return lib::Errno::Intr;
     }
 }

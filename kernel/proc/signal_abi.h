@@ -41,12 +41,11 @@ struct SigAction {
 };
 
 // si_code values.
-inline constexpr int kSiUser = 0, kSiKernel = 0x80, kSiQueue = -1, kSiTimer = -2,
-                     kSiTkill = -6;
+inline constexpr int kSiUser = 0, kSiKernel = 0x80, kSiQueue = -1, kSiTimer = -2, kSiTkill = -6;
 inline constexpr int kSegvMaperr = 1, kSegvAccerr = 2;
 inline constexpr int kIllIllopn = 2;
-inline constexpr int kFpeIntdiv = 1, kFpeFltdiv = 3, kFpeFltovf = 4, kFpeFltund = 5,
-                     kFpeFltres = 6, kFpeFltinv = 7;
+inline constexpr int kFpeIntdiv = 1, kFpeFltdiv = 3, kFpeFltovf = 4, kFpeFltund = 5, kFpeFltres = 6,
+                     kFpeFltinv = 7;
 inline constexpr int kBusAdraln = 1;
 inline constexpr int kTrapBrkpt = 1, kTrapTrace = 2;
 

@@ -2,11 +2,12 @@
 // routing a process-directed signal to a thread that takes it (Linux's complete_signal), and
 // at every return to ring 3 the handler frames, default actions and syscall restarts
 // (arch/x86/kernel/signal.c's arch_do_signal_or_restart is the model).
+#include "kernel/proc/signal_delivery.h"
+
 #include "kernel/arch/x86_64/trap_frame.h"
 #include "kernel/console/log.h"
 #include "kernel/fs/signalfd.h"
 #include "kernel/proc/crash.h"
-#include "kernel/proc/signal_delivery.h"
 #include "kernel/proc/process.h"
 #include "kernel/proc/signal_frame.h"
 #include "kernel/proc/signal_state.h"
@@ -96,15 +97,18 @@ void wake_receiver(sched::Thread* target, int signal) {
     exit_program(128 + signal);
 }
 
+void say_no_job_control(int signal) {
+    if (g_said_no_job_control) return;
+    klog("signal {} ({}) would stop the program; Phoenix has no job control: ignored", signal,
+         signal_name(signal));
+    g_said_no_job_control = true;
+}
+
 void default_action(const arch::TrapFrame& frame, const SigInfo& info) {
     int signal = info.signo;
     if (ignored_by_default(signal)) return;
     if (stops(signal)) {
-        if (!g_said_no_job_control) {
-            klog("signal {} ({}) would stop the program; Phoenix has no job control: ignored",
-                 signal, signal_name(signal));
-            g_said_no_job_control = true;
-        }
+        say_no_job_control(signal);
         return;
     }
     default_kill(frame, info);
@@ -195,7 +199,10 @@ int take_signal(sched::Thread& thread, uint64_t allowed, SigInfo& info) {
 
 bool send_signal_info(sched::Thread* thread, const SigInfo& info) {
     int signal = info.signo;
-    if (dropped(thread, signal)) return true;
+    if (dropped(thread, signal)) {
+        if (stops(signal) && g_actions[signal].handler == kSigDfl) say_no_job_control(signal);
+        return true;
+    }
     PendingSignals& set = thread ? thread->signals.pending : g_shared;
     if (!set.add(info)) return false;
     wake_receiver(thread, signal);
@@ -245,7 +252,8 @@ void deliver_signals(arch::TrapFrame& frame) {
         run_handler(frame, self, info);
     }
     // No handler ran: an interrupted syscall starts over, as if nothing had happened (the
-    // signal went to another thread, or its action changed meanwhile).
+    // signal went to another thread, or its action changed meanwhile). Linux resumes a
+    // nanosleep with what was left (restart_syscall); here it sleeps its whole time again.
     if (syscall >= 0 && int64_t(frame.rax) == kEintr) restart_syscall(frame, syscall);
     if (self.signals.restore_blocked) {
         self.signals.blocked = self.signals.saved_blocked;

@@ -97,15 +97,17 @@ bool read_fp_state(sched::Thread& self, uint64_t user) {
         bool extended = sw.magic1 == kFpXstateMagic1 && sw.xstate_size == xsave_size() &&
                         sw.extended_size >= xsave_size() + kFpXstateMagic2Size;
         uint32_t magic2 = 0;
-        extended = extended &&
-                   mm::copy_from_user(magic2, mm::UserIn<uint32_t>(user + xsave_size())).has_value() &&
-                   magic2 == kFpXstateMagic2;
+        extended =
+            extended &&
+            mm::copy_from_user(magic2, mm::UserIn<uint32_t>(user + xsave_size())).has_value() &&
+            magic2 == kFpXstateMagic2;
         if (extended && mm::copy_from_user_bytes(static_cast<std::byte*>(area) + kFxsaveSize,
                                                  user + kFxsaveSize, xsave_size() - kFxsaveSize)
                             .is_error())
             return false;
-        uint64_t features = extended ? load<uint64_t>(area, kFxsaveSize) & arch::cpu().xcr0 & sw.xfeatures
-                                     : kXstateFpSse;
+        uint64_t features =
+            extended ? load<uint64_t>(area, kFxsaveSize) & arch::cpu().xcr0 & sw.xfeatures
+                     : kXstateFpSse;
         __builtin_memset(static_cast<std::byte*>(area) + kFxsaveSize, 0, kXsaveHeaderSize);
         store(area, kFxsaveSize, features);  // XSTATE_BV; XCOMP_BV 0: the standard format
     }

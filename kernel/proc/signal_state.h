@@ -65,11 +65,15 @@ private:
 };
 
 struct ThreadSignals {
-    uint64_t blocked = 0;  // bit n-1: signal n
+    uint64_t blocked = 0;    // bit n-1: signal n
     PendingSignals pending;  // sent to this thread
     // Signals sigtimedwait waits for (unblocked meanwhile): they are not ignored when sent.
     uint64_t waiting = 0;
-    // sigsuspend: the mask to put back once a handler has run (its frame carries it).
+    // sigsuspend (and ppoll, pselect6, epoll_pwait): the mask to put back once a handler has
+    // run (its frame carries it), or on the way out if none runs. Such a call sets both, sets
+    // `blocked` to its temporary mask and sleeps; returning EINTR it leaves them for delivery,
+    // returning anything else it puts `blocked` back itself and clears restore_blocked (the
+    // temporary mask must not let a signal in then, as on Linux).
     uint64_t saved_blocked = 0;
     bool restore_blocked = false;
     // sigaltstack: size 0 when there is none.

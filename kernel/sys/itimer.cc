@@ -40,7 +40,8 @@ void interval_timer_fired(sched::Timer& timer) {
     if (!itimer.interval) return;
     uint64_t now = time::monotonic_ns();
     uint64_t next = saturating_add(timer.deadline(), itimer.interval);
-    if (next <= now) next = saturating_add(next, ((now - next) / itimer.interval + 1) * itimer.interval);
+    if (next <= now)
+        next = saturating_add(next, ((now - next) / itimer.interval + 1) * itimer.interval);
     timer.arm(next);
 }
 

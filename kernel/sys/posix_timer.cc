@@ -108,7 +108,9 @@ lib::Result<uint64_t> to_ns(const TimeSpec& ts) {
     return saturating_add(ns, uint64_t(ts.nanoseconds));
 }
 
-TimeSpec to_timespec(uint64_t ns) { return {int64_t(ns / kNsPerSecond), int64_t(ns % kNsPerSecond)}; }
+TimeSpec to_timespec(uint64_t ns) {
+    return {int64_t(ns / kNsPerSecond), int64_t(ns % kNsPerSecond)};
+}
 
 // {interval, value}: struct itimerspec.
 struct Setting {
@@ -149,7 +151,8 @@ lib::ErrorOr read_event(UserIn<proc::SigEvent> user, proc::SigEvent& event, int 
 
 }  // namespace
 
-SyscallResult sys_timer_create(int clock, UserIn<proc::SigEvent> user_event, UserOut<int32_t> id_out) {
+SyscallResult sys_timer_create(int clock, UserIn<proc::SigEvent> user_event,
+                               UserOut<int32_t> id_out) {
     switch (clock) {
         case kClockRealtime:
         case kClockMonotonic:

@@ -70,11 +70,12 @@ SyscallResult sys_rt_sigaction(int signal, UserIn<SigAction> action, UserOut<Sig
     if (!action.is_null()) {
         SigAction wanted;
         TRY(mm::copy_from_user(wanted, action));
-        proc::set_signal_action(signal, {wanted.handler, wanted.flags, wanted.restorer, wanted.mask});
+        proc::set_signal_action(signal,
+                                {wanted.handler, wanted.flags, wanted.restorer, wanted.mask});
     }
     if (!old.is_null())
-        TRY(mm::copy_to_user(old, SigAction{previous.handler, previous.flags, previous.restorer,
-                                            previous.mask}));
+        TRY(mm::copy_to_user(
+            old, SigAction{previous.handler, previous.flags, previous.restorer, previous.mask}));
     return 0;
 }
 
