@@ -4,11 +4,10 @@
 // SA_RESTART restarts a blocking signalfd read and its absence makes it fail with EINTR;
 // nanosleep reports what was left; a process-directed signal goes to the thread that does
 // not block it; signalfd (O_NONBLOCK, poll, SI_TIMER fields); a POSIX timer's overruns while
-// its signal waits; SA_NODEFER; int3's SIGTRAP; sigaltstack's errors. "untimed": all but
-// what needs timers to fire on time. Other arguments die instead: "abort" (SIGABRT, crash
-// report, 134), "term" (SIGTERM, 143), "segv-blocked" (a fault with SIGSEGV blocked: the
-// crash report despite the handler, 139). Prints "signal edges ok" and exits 0, or
-// "FAILED ..." and exits 1.
+// its signal waits; SA_NODEFER; int3's SIGTRAP; sigaltstack's errors. With an argument it
+// dies instead: "abort" (SIGABRT, crash report, 134), "term" (SIGTERM, 143), "segv-blocked"
+// (a fault with SIGSEGV blocked: the crash report despite the handler, 139). Prints
+// "signal edges ok" and exits 0, or "FAILED ..." and exits 1.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -381,20 +380,16 @@ static void die(const char* how) {
 
 int main(int argc, char** argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
-    // "untimed": without the checks that need timers to fire on time (emulators).
-    int timed = !(argc > 1 && strcmp(argv[1], "untimed") == 0);
-    if (argc > 1 && timed) die(argv[1]);
+    if (argc > 1) die(argv[1]);
     fp_state();
     no_privilege();
     bad_sigreturn();
-    if (timed) {
-        restart(SA_RESTART, 0);
-        restart(0, 1);
-        sleep_remaining();
-    }
+    restart(SA_RESTART, 0);
+    restart(0, 1);
+    sleep_remaining();
     process_directed();
     signalfd_basics();
-    if (timed) overruns();
+    overruns();
     misc();
     printf("signal edges ok\n");
     return 0;

@@ -35,9 +35,7 @@ protected:
 };
 
 TEST_P(Signals, EdgesBehaveAsOnLinux) {
-    // Under TCG the kernel's timer interrupts come late (its clock calibrates against the PIT
-    // there), so the checks that race one timer against another are left out.
-    auto r = GetParam() == "qemu-tcg" ? run("signal_edges", {"untimed"}) : run("signal_edges");
+    auto r = run("signal_edges");
     EXPECT_EQ(r.status, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("signal edges ok"), std::string::npos) << r.out << r.err;
     EXPECT_EQ(r.out.find("FAILED"), std::string::npos) << r.out;
