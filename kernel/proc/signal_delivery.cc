@@ -227,15 +227,17 @@ void send_signal(sched::Thread* thread, int signal) {
     (void)send_signal_info(thread, info);
 }
 
-void deliver_signals(arch::TrapFrame& frame) {
-    if (!frame.from_user()) return;
-    sched::Thread& self = sched::current();
+namespace {
+
+// deliver_signals() when there is something to do.
+__attribute__((noinline)) void deliver_pending(arch::TrapFrame& frame, sched::Thread& self) {
+    ThreadSignals& signals = self.signals;
     // A syscall's return: it may have to run again (Linux's orig_ax).
     int64_t syscall = frame.vector == uint64_t(-1) ? self.syscall_nr : -1;
     self.syscall_nr = -1;
     for (;;) {
         SigInfo info;
-        int signal = take_signal(self, ~self.signals.blocked, info);
+        int signal = take_signal(self, ~signals.blocked, info);
         if (!signal) break;
         const SigAction& action = g_actions[signal];
         if (action.handler == kSigIgn) continue;
@@ -255,10 +257,23 @@ void deliver_signals(arch::TrapFrame& frame) {
     // signal went to another thread, or its action changed meanwhile). Linux resumes a
     // nanosleep with what was left (restart_syscall); here it sleeps its whole time again.
     if (syscall >= 0 && int64_t(frame.rax) == kEintr) restart_syscall(frame, syscall);
-    if (self.signals.restore_blocked) {
-        self.signals.blocked = self.signals.saved_blocked;
-        self.signals.restore_blocked = false;
+    if (signals.restore_blocked) {
+        signals.blocked = signals.saved_blocked;
+        signals.restore_blocked = false;
     }
+}
+
+}  // namespace
+
+void deliver_signals(arch::TrapFrame& frame) {
+    sched::Thread& self = sched::current();
+    const ThreadSignals& signals = self.signals;
+    // The common case, every syscall's return: nothing pending, nothing to restart. Kept to
+    // a few instructions: some hosts emulate ring 0 one instruction at a time.
+    if (!((signals.pending.mask() | g_shared.mask()) & ~signals.blocked) &&
+        !signals.restore_blocked && !(frame.vector == uint64_t(-1) && int64_t(frame.rax) == kEintr))
+        return;
+    deliver_pending(frame, self);
 }
 
 }  // namespace kernel::proc
