@@ -177,8 +177,8 @@ SyscallResult sys_rt_sigreturn();
 SyscallResult sys_signalfd(int fd, UserIn<uint64_t> mask, uint64_t size);
 SyscallResult sys_signalfd4(int fd, UserIn<uint64_t> mask, uint64_t size, int flags);
 
-// itimer.cc: interval timers and POSIX timers (struct itimerval and itimerspec are two
-// TimeVal or TimeSpec: interval, then value).
+// itimer.cc, posix_timer.cc: interval timers and POSIX timers (struct itimerval and
+// itimerspec are two TimeVal or TimeSpec: interval, then value).
 SyscallResult sys_setitimer(int which, UserIn<TimeVal> value, UserOut<TimeVal> old);
 SyscallResult sys_getitimer(int which, UserOut<TimeVal> value);
 SyscallResult sys_alarm(uint32_t seconds);
