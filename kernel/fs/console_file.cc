@@ -4,7 +4,9 @@
 
 #include "kernel/console/serial.h"
 #include "kernel/mm/user_ptr.h"
+#include "kernel/sched/scheduler.h"
 #include "kernel/sys/linux_types.h"
+#include "kernel/time/clock.h"
 
 namespace kernel::fs {
 
@@ -16,7 +18,8 @@ constexpr uint32_t kTcsetsw = 0x5403;
 constexpr uint32_t kTcsetsf = 0x5404;
 constexpr uint32_t kTiocgwinsz = 0x5413;
 constexpr uint32_t kTiocswinsz = 0x5414;
-constexpr int kAccessMode = 03, kReadOnly = 0, kWriteOnly = 01;
+constexpr int kAccessMode = 03, kReadOnly = 0, kWriteOnly = 01, kAppend = 02000,
+              kNonblock = 04000;
 
 // A serial tty's defaults: 115200 8N1, ICRNL|IXON, OPOST|ONLCR, ECHO|ICANON|ISIG|IEXTEN.
 sys::Termios default_termios() {
@@ -32,16 +35,29 @@ sys::Termios default_termios() {
 
 }  // namespace
 
+// Without input the reader sleeps between looks at the UART (1 ms, growing to 16 ms), so
+// other threads run meanwhile and an idle reader costs a wakeup every 16 ms.
 lib::Result<size_t> ConsoleFile::read(std::span<char> buffer) {
     if ((m_flags & kAccessMode) == kWriteOnly) return lib::Errno::BadF;
     if (buffer.empty()) return size_t(0);
+    PolledBackoff backoff;
+    while (!console::serial_input_ready()) {
+        if (m_flags & kNonblock) return lib::Errno::Again;
+        uint64_t wake = backoff.next(time::monotonic_ns(), sched::kForever);
+        if (sched::sleep_until(wake) == sched::WakeReason::Interrupted) return lib::Errno::Intr;
+    }
     return console::serial_read(buffer.data(), buffer.size());
 }
 
-int16_t ConsoleFile::poll_events() {
-    int16_t ready = sys::kPollOut | sys::kPollWrNorm;  // the UART takes bytes at once
-    if (console::serial_input_ready()) ready |= sys::kPollIn | sys::kPollRdNorm;
+uint32_t ConsoleFile::poll_events() {
+    uint32_t ready = ev::kWritable;  // the UART takes bytes at once
+    if (console::serial_input_ready()) ready |= ev::kReadable;
     return ready;
+}
+
+void ConsoleFile::set_status_flags(int flags) {
+    constexpr int kChangeable = kNonblock | kAppend;
+    m_flags = (m_flags & ~kChangeable) | (flags & kChangeable);
 }
 
 lib::Result<size_t> ConsoleFile::write(std::span<const char> data) {

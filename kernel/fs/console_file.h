@@ -19,8 +19,12 @@ public:
     lib::Result<size_t> write(std::span<const char> data) override;
     lib::Result<int64_t> ioctl(uint32_t request, uint64_t argument) override;
     lib::ErrorOr stat(sys::LinuxStat& out) override;
-    int16_t poll_events() override;
+    uint32_t poll_events() override;
+    bool pollable() const override { return true; }
+    // The UART is polled (no interrupt): readers and waiters look again at a backoff pace.
+    bool polled() const override { return true; }
     int status_flags() const override { return m_flags; }
+    void set_status_flags(int flags) override;
     void describe(lib::FormatSink& out) const override {
         out.write(m_node == Device::Tty ? "/dev/tty" : "/dev/console");
     }

@@ -2,10 +2,50 @@
 #include "kernel/fs/file.h"
 
 #include "kernel/mm/heap.h"
+#include "kernel/sched/wait.h"
 
 namespace kernel::fs {
 
+File::~File() {
+    while (ReadinessWatch* watch = m_watches) {
+        remove_watch(*watch);
+        watch->file_closed();
+    }
+}
+
 lib::Result<int64_t> File::ioctl(uint32_t, uint64_t) { return lib::Errno::NotTy; }
+
+lib::Result<size_t> File::read_user(uint64_t, size_t) { return lib::Errno::Inval; }
+
+lib::Result<size_t> File::write_user(uint64_t, size_t) { return lib::Errno::Inval; }
+
+void File::add_watch(ReadinessWatch& watch) {
+    watch.m_file = this;
+    watch.m_prev = nullptr;
+    watch.m_next = m_watches;
+    if (m_watches) m_watches->m_prev = &watch;
+    m_watches = &watch;
+}
+
+void File::remove_watch(ReadinessWatch& watch) {
+    if (watch.m_file != this) return;
+    if (watch.m_prev)
+        watch.m_prev->m_next = watch.m_next;
+    else
+        m_watches = watch.m_next;
+    if (watch.m_next) watch.m_next->m_prev = watch.m_prev;
+    watch.m_file = nullptr;
+    watch.m_next = watch.m_prev = nullptr;
+}
+
+void File::announce(uint32_t events) {
+    for (ReadinessWatch* watch = m_watches; watch;) {
+        ReadinessWatch* next = watch->m_next;  // a watch may move itself, never others
+        watch->readiness_changed(events);
+        watch = next;
+    }
+    sched::notify_readiness();
+}
 
 lib::Result<int64_t> File::seek(int64_t, int) { return lib::Errno::SPipe; }
 

@@ -1,6 +1,6 @@
 // An open file description: what a file descriptor refers to. Each kind (the console, files
-// and directories of the VFS; pipes and sockets in later issues) implements the operations it
-// supports; the rest fail the way Linux fails them.
+// and directories of the VFS, pipes, eventfd, timerfd, epoll; sockets in a later issue)
+// implements the operations it supports; the rest fail the way Linux fails them.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +8,7 @@
 #include <span>
 #include <string_view>
 
+#include "kernel/fs/readiness.h"
 #include "lib/base/format.h"
 #include "lib/base/result.h"
 
@@ -18,6 +19,8 @@ struct LinuxStat;
 namespace kernel::fs {
 
 class InodeFile;
+class PipeEnd;
+class TimerFd;
 
 // lseek's arithmetic for a file of `size` bytes at `current`: the new offset for SEEK_SET,
 // SEEK_CUR and SEEK_END (EINVAL for a negative or overflowing result or another whence;
@@ -26,7 +29,12 @@ lib::Result<uint64_t> seek_target(uint64_t current, uint64_t size, int64_t offse
 
 class File {
 public:
-    virtual ~File() = default;
+    File() = default;
+    File(const File&) = delete;
+    File& operator=(const File&) = delete;
+    // Detaches the watches still on the file (their epoll entries go away, as on Linux when
+    // the last descriptor of a description is closed).
+    virtual ~File();
 
     // `buffer` is kernel memory; syscalls copy to and from user memory around these calls.
     virtual lib::Result<size_t> read(std::span<char> buffer) = 0;
@@ -37,11 +45,31 @@ public:
     // pread/pwrite: ESPIPE unless the file is seekable.
     virtual lib::Result<size_t> pread(std::span<char> buffer, uint64_t offset);
     virtual lib::Result<size_t> pwrite(std::span<const char> data, uint64_t offset);
-    // A file opened from the VFS (regular file or directory), else nullptr: no RTTI here.
+    // Files that move data straight between user memory and their own buffers (pipes): the
+    // read/write syscalls then call read_user/write_user, one copy instead of two through
+    // the bounce buffer. `address` is a user address; copies are checked there.
+    virtual bool moves_user_memory() const { return false; }
+    virtual lib::Result<size_t> read_user(uint64_t address, size_t count);
+    virtual lib::Result<size_t> write_user(uint64_t address, size_t count);
+    // The kinds syscalls tell apart (no RTTI here): a file opened from the VFS (regular file
+    // or directory), a pipe end, a timerfd, an epoll instance; nullptr or false for others.
     virtual InodeFile* as_inode_file() { return nullptr; }
-    // poll(2) readiness now: POLLIN/POLLOUT bits (kernel/sys/linux_types.h). Regular files
-    // are always ready, as on Linux.
-    virtual int16_t poll_events() { return 0x001 | 0x004 | 0x040 | 0x100; }
+    virtual PipeEnd* as_pipe() { return nullptr; }
+    virtual TimerFd* as_timerfd() { return nullptr; }
+    virtual bool is_epoll() const { return false; }
+
+    // Readiness (poll, select, epoll; docs/ARCHITECTURE.md, "Readiness"): the ev:: bits that
+    // hold now. Regular files are always ready, as on Linux.
+    virtual uint32_t poll_events() { return ev::kReadable | ev::kWritable; }
+    // Whether epoll takes the file: its readiness can change and it announces the changes
+    // (Linux refuses files without a ->poll, regular files and directories, with EPERM).
+    virtual bool pollable() const { return false; }
+    // Readiness that changes without an announcement (the console, a polled UART): waiters
+    // look again at a PolledBackoff pace.
+    virtual bool polled() const { return false; }
+    void add_watch(ReadinessWatch& watch);
+    void remove_watch(ReadinessWatch& watch);
+    ReadinessWatch* first_watch() const { return m_watches; }
     // The O_* status flags (O_APPEND, O_NONBLOCK, the access mode) for F_GETFL.
     virtual int status_flags() const { return 2; }  // O_RDWR
     // F_SETFL: the flags a description lets change (O_APPEND for files); others ignore it.
@@ -56,8 +84,32 @@ public:
     // Drops one reference; deletes the description when it was the last.
     void release();
 
+protected:
+    // What a file calls whenever its readiness may have changed (data in, space freed, the
+    // other side gone): its watches hear `events`, and every thread sleeping in poll, select
+    // or epoll_wait wakes to look again. Safe from a timer callback: it only moves epoll
+    // entries onto ready lists and wakes threads.
+    void announce(uint32_t events);
+
 private:
     uint32_t m_references = 1;
+    ReadinessWatch* m_watches = nullptr;
+};
+
+// A reference held for the length of a syscall that may sleep: another thread closing the
+// descriptor meanwhile must not free the description under the sleeper.
+class FileRef {
+public:
+    explicit FileRef(File* file) : m_file(file) { m_file->retain(); }
+    FileRef(const FileRef&) = delete;
+    FileRef& operator=(const FileRef&) = delete;
+    ~FileRef() { m_file->release(); }
+    File* operator->() const { return m_file; }
+    File& operator*() const { return *m_file; }
+    File* get() const { return m_file; }
+
+private:
+    File* m_file;
 };
 
 // A heap copy of the path a description was opened by.

@@ -90,9 +90,7 @@ lib::ErrorOr SignalFd::stat(sys::LinuxStat& out) {
     return {};
 }
 
-int16_t SignalFd::poll_events() {
-    return any_pending(m_mask) ? int16_t(sys::kPollIn | sys::kPollRdNorm) : int16_t(0);
-}
+uint32_t SignalFd::poll_events() { return any_pending(m_mask) ? ev::kReadable : 0; }
 
 int SignalFd::status_flags() const { return kReadWrite | (m_nonblocking ? kONonblock : 0); }
 
@@ -106,6 +104,7 @@ SignalFd* as_signalfd(File* file) {
 
 void signalfd_notify() {
     if (!readers().empty()) readers().wake_all();
+    for (SignalFd* fd = g_signalfds; fd; fd = fd->m_next) fd->signal_arrived();
     sched::notify_readiness();
 }
 

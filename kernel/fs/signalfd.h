@@ -19,15 +19,19 @@ public:
     lib::Result<size_t> read(std::span<char> buffer) override;
     lib::Result<size_t> write(std::span<const char> data) override;
     lib::ErrorOr stat(sys::LinuxStat& out) override;
-    int16_t poll_events() override;
+    uint32_t poll_events() override;
+    bool pollable() const override { return true; }
     int status_flags() const override;
     void set_status_flags(int flags) override;
     void describe(lib::FormatSink& out) const override { out.write("anon_inode:[signalfd]"); }
 
     void set_mask(uint64_t mask) { m_mask = mask; }
+    // A signal became pending: epoll entries watching this file hear of it.
+    void signal_arrived() { announce(ev::kReadable); }
 
 private:
     friend SignalFd* as_signalfd(File* file);
+    friend void signalfd_notify();
     uint64_t m_mask;
     bool m_nonblocking;
     SignalFd* m_next = nullptr;  // every signalfd (as_signalfd without RTTI)

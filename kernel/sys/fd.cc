@@ -2,6 +2,7 @@
 // close, lseek, ioctl, fstat, dup, fcntl. Data moves through a bounded kernel bounce buffer so
 // a huge count costs no memory.
 #include "kernel/fs/inode_file.h"
+#include "kernel/fs/pipe.h"
 #include "kernel/proc/process.h"
 #include "kernel/sys/handlers.h"
 
@@ -22,6 +23,7 @@ lib::Result<size_t> write_from_user_at(fs::File& file, uint64_t address, uint64_
     char bounce[kBounceSize];
     size_t done = 0;
     if (count > kMaxRwCount) count = kMaxRwCount;
+    if (position < 0 && file.moves_user_memory()) return file.write_user(address, count);
     while (done < count) {
         size_t chunk = count - done < kBounceSize ? count - done : kBounceSize;
         auto copied = mm::copy_from_user_bytes(bounce, address + done, chunk);
@@ -54,6 +56,7 @@ lib::Result<size_t> read_to_user_at(fs::File& file, uint64_t address, uint64_t c
     char bounce[kBounceSize];
     if (count > kMaxRwCount) count = kMaxRwCount;
     if (!mm::user_range_ok(address, count)) return lib::Errno::Fault;
+    if (position < 0 && file.moves_user_memory()) return file.read_user(address, count);
     bool whole = file.as_inode_file() != nullptr;
     size_t done = 0;
     do {
@@ -84,7 +87,7 @@ lib::Result<size_t> pread_to_user(fs::File& file, uint64_t address, uint64_t cou
 
 template <typename Transfer>
 SyscallResult vectored(int fd, UserIn<IoVec> iov, int count, Transfer transfer) {
-    fs::File* file = TRY(proc::current().fds().get(fd));
+    fs::FileRef file(TRY(proc::current().fds().get(fd)));  // held: a transfer may sleep
     if (count < 0 || count > kIovMax) return lib::Errno::Inval;
     uint64_t total = 0;
     for (int i = 0; i < count; ++i) {
@@ -105,13 +108,15 @@ SyscallResult vectored(int fd, UserIn<IoVec> iov, int count, Transfer transfer) 
 
 }  // namespace
 
+// The description is held while the call may sleep (a pipe, an eventfd): another thread
+// may close the descriptor meanwhile.
 SyscallResult sys_read(int fd, UserOut<char> buffer, uint64_t count) {
-    fs::File* file = TRY(proc::current().fds().get(fd));
+    fs::FileRef file(TRY(proc::current().fds().get(fd)));
     return int64_t(TRY(read_to_user(*file, buffer.address(), count)));
 }
 
 SyscallResult sys_write(int fd, UserIn<char> buffer, uint64_t count) {
-    fs::File* file = TRY(proc::current().fds().get(fd));
+    fs::FileRef file(TRY(proc::current().fds().get(fd)));
     return int64_t(TRY(write_from_user(*file, buffer.address(), count)));
 }
 
@@ -212,8 +217,8 @@ SyscallResult sys_pwrite64(int fd, UserIn<char> buffer, uint64_t count, int64_t 
 // From a file (at *offset, or at its own position, which then advances) to any file, through
 // the bounce buffer; stops early where the destination takes less.
 SyscallResult sys_sendfile(int out_fd, int in_fd, UserOut<int64_t> offset, uint64_t count) {
-    fs::File* in = TRY(proc::current().fds().get(in_fd));
-    fs::File* out = TRY(proc::current().fds().get(out_fd));
+    fs::FileRef in(TRY(proc::current().fds().get(in_fd)));
+    fs::FileRef out(TRY(proc::current().fds().get(out_fd)));  // a pipe's write may sleep
     fs::InodeFile* source = in->as_inode_file();
     if (!source || !source->inode().is_regular()) return lib::Errno::Inval;
     if (!source->readable()) return lib::Errno::BadF;
@@ -258,8 +263,8 @@ SyscallResult sys_sendfile(int out_fd, int in_fd, UserOut<int64_t> offset, uint6
 namespace {
 
 constexpr int kFDupfd = 0, kFGetfd = 1, kFSetfd = 2, kFGetfl = 3, kFSetfl = 4, kFGetlk = 5,
-              kFSetlk = 6, kFSetlkw = 7, kFDupfdCloexec = 1030, kFdCloexec = 1,
-              kOCloexecFlag = 02000000;
+              kFSetlk = 6, kFSetlkw = 7, kFDupfdCloexec = 1030, kFSetpipeSz = 1031,
+              kFGetpipeSz = 1032, kFdCloexec = 1, kOCloexecFlag = 02000000;
 constexpr int16_t kFUnlck = 2;
 
 SyscallResult duplicate(int fd, int lowest, bool cloexec) {
@@ -312,10 +317,17 @@ SyscallResult sys_fcntl(int fd, int command, uint64_t argument) {
         case kFGetfl:
             return file->status_flags();
         case kFSetfl:
-            // O_APPEND (and the other changeable flags) for files; FIXME(#5): O_NONBLOCK for
-            // descriptions that can block.
+            // The flags a description lets change: O_APPEND for files, O_NONBLOCK for those
+            // that can block (pipes, eventfd, timerfd, the console).
             file->set_status_flags(int(argument));
             return 0;
+        case kFGetpipeSz:
+        case kFSetpipeSz: {
+            fs::PipeEnd* pipe = file->as_pipe();
+            if (!pipe) return lib::Errno::Inval;
+            if (command == kFGetpipeSz) return int64_t(pipe->capacity());
+            return int64_t(TRY(pipe->set_capacity(uint32_t(argument))));
+        }
         case kFGetlk: {
             // One process: no lock can conflict with the caller's. l_type = F_UNLCK.
             TRY(mm::copy_to_user_bytes(argument, &kFUnlck, sizeof(kFUnlck)));

@@ -192,9 +192,34 @@ SyscallResult sys_timer_delete(int id);
 SyscallResult sys_futex(UserIn<uint32_t> address, int op, uint32_t value, UserIn<TimeSpec> timeout,
                         uint64_t address2, uint32_t value3);
 
-// poll.cc: readiness of file descriptors (without a scheduler: polled until the timeout).
+// poll.cc, epoll.cc, event_files.cc: waiting on many files, and the files made for it.
+struct EpollEvent;
+struct ItimerSpec;
+struct SigmaskArgument;
 SyscallResult sys_poll(UserOut<PollFd> fds, uint64_t count, int timeout_ms);
 SyscallResult sys_ppoll(UserOut<PollFd> fds, uint64_t count, UserIn<TimeSpec> timeout,
                         UserIn<uint64_t> sigmask, uint64_t sigset_size);
+SyscallResult sys_select(int nfds, UserOut<uint64_t> in, UserOut<uint64_t> out,
+                         UserOut<uint64_t> ex, UserOut<TimeVal> timeout);
+SyscallResult sys_pselect6(int nfds, UserOut<uint64_t> in, UserOut<uint64_t> out,
+                           UserOut<uint64_t> ex, UserIn<TimeSpec> timeout,
+                           UserIn<SigmaskArgument> sigmask);
+SyscallResult sys_epoll_create(int size);
+SyscallResult sys_epoll_create1(int flags);
+SyscallResult sys_epoll_ctl(int epfd, int op, int fd, UserIn<EpollEvent> event);
+SyscallResult sys_epoll_wait(int epfd, UserOut<EpollEvent> events, int max, int timeout_ms);
+SyscallResult sys_epoll_pwait(int epfd, UserOut<EpollEvent> events, int max, int timeout_ms,
+                              UserIn<uint64_t> sigmask, uint64_t sigset_size);
+SyscallResult sys_epoll_pwait2(int epfd, UserOut<EpollEvent> events, int max,
+                               UserIn<TimeSpec> timeout, UserIn<uint64_t> sigmask,
+                               uint64_t sigset_size);
+SyscallResult sys_pipe(UserOut<int> fds);
+SyscallResult sys_pipe2(UserOut<int> fds, int flags);
+SyscallResult sys_eventfd(uint32_t initial);
+SyscallResult sys_eventfd2(uint32_t initial, int flags);
+SyscallResult sys_timerfd_create(int clock, int flags);
+SyscallResult sys_timerfd_settime(int fd, int flags, UserIn<ItimerSpec> new_value,
+                                  UserOut<ItimerSpec> old_value);
+SyscallResult sys_timerfd_gettime(int fd, UserOut<ItimerSpec> current);
 
 }  // namespace kernel::sys
