@@ -35,8 +35,8 @@ sys::Termios default_termios() {
 
 }  // namespace
 
-// Without input the reader sleeps between looks at the UART (1 ms, growing to 16 ms), so
-// other threads run meanwhile and an idle reader costs a wakeup every 16 ms.
+// Without input the reader sleeps between looks at the UART (fs::PolledBackoff: 1 ms, growing
+// to 50 ms), so other threads run meanwhile.
 lib::Result<size_t> ConsoleFile::read(std::span<char> buffer) {
     if ((m_flags & kAccessMode) == kWriteOnly) return lib::Errno::BadF;
     if (buffer.empty()) return size_t(0);
