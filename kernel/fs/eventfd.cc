@@ -13,10 +13,11 @@ lib::Result<size_t> EventFd::read(std::span<char> buffer) {
         if (reason == sched::WakeReason::Interrupted) return lib::Errno::Intr;
     }
     uint64_t value = (m_flags & kSemaphore) ? 1 : m_count;
+    bool was_full = m_count == kMax;
     m_count -= value;
     __builtin_memcpy(buffer.data(), &value, sizeof value);
     m_waiters.wake_all();
-    announce(ev::kWritable);
+    announce(ev::kWritable, was_full);
     return sizeof value;
 }
 
@@ -31,10 +32,11 @@ lib::Result<size_t> EventFd::write(std::span<const char> data) {
                                         [this, value] { return kMax - m_count >= value; });
         if (reason == sched::WakeReason::Interrupted) return lib::Errno::Intr;
     }
+    bool was_zero = m_count == 0;
     m_count += value;
     if (value) {
         m_waiters.wake_all();
-        announce(ev::kReadable);
+        announce(ev::kReadable, was_zero);
     }
     return sizeof value;
 }

@@ -38,13 +38,14 @@ void File::remove_watch(ReadinessWatch& watch) {
     watch.m_next = watch.m_prev = nullptr;
 }
 
-void File::announce(uint32_t events) {
+void File::announce(uint32_t events, bool level_changed) {
     for (ReadinessWatch* watch = m_watches; watch;) {
         ReadinessWatch* next = watch->m_next;  // a watch may move itself, never others
         watch->readiness_changed(events);
         watch = next;
     }
-    sched::notify_readiness();
+    // An epoll instance an entry joined announces itself, so its sleepers wake either way.
+    if (level_changed) sched::notify_readiness();
 }
 
 lib::Result<int64_t> File::seek(int64_t, int) { return lib::Errno::SPipe; }

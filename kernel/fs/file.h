@@ -86,10 +86,12 @@ public:
 
 protected:
     // What a file calls whenever its readiness may have changed (data in, space freed, the
-    // other side gone): its watches hear `events`, and every thread sleeping in poll, select
-    // or epoll_wait wakes to look again. Safe from a timer callback: it only moves epoll
-    // entries onto ready lists and wakes threads.
-    void announce(uint32_t events);
+    // other side gone): its watches hear `events` (edge-triggered epoll entries count each
+    // call as an edge) and, when `level_changed`, every thread sleeping in poll, select or
+    // epoll_wait wakes to look again; false says poll_events() reads as before (a write into
+    // a pipe that already held data), which spares them a rescan. Safe from a timer
+    // callback: it only moves epoll entries onto ready lists and wakes threads.
+    void announce(uint32_t events, bool level_changed = true);
 
 private:
     uint32_t m_references = 1;

@@ -76,7 +76,7 @@ private:
     lib::ErrorOr copy_in(Place from, size_t offset, size_t length);
     // Bytes went in or out: wake the other side's sleepers and tell its watchers.
     void consumed(bool was_writable);
-    void produced();
+    void produced(bool was_empty);
 
     char* m_buffer = nullptr;
     size_t m_head = 0;  // the oldest byte
@@ -112,14 +112,14 @@ lib::ErrorOr Pipe::copy_in(Place from, size_t offset, size_t length) {
 
 void Pipe::consumed(bool was_writable) {
     m_writers.wake_all();
-    if (m_writer && !was_writable && writable()) m_writer->announce_change(ev::kWritable);
+    if (m_writer && !was_writable && writable()) m_writer->announce_change(ev::kWritable, true);
 }
 
 // Every write is news for an edge-triggered reader (Linux wakes on each write once epoll has
-// looked at the pipe).
-void Pipe::produced() {
+// looked at the pipe); poll and select only care when the pipe was empty.
+void Pipe::produced(bool was_empty) {
     m_readers.wake_all();
-    if (m_reader) m_reader->announce_change(ev::kReadable);
+    if (m_reader) m_reader->announce_change(ev::kReadable, was_empty);
 }
 
 lib::Result<size_t> Pipe::read(Place to, size_t count, bool nonblocking) {
@@ -153,13 +153,14 @@ lib::Result<size_t> Pipe::write(Place from, size_t count, bool nonblocking) {
         size_t free = m_capacity - m_used, want = count - done;
         if (free >= (atomic ? want : 1)) {
             size_t length = free < want ? free : want;
+            bool was_empty = m_used == 0;
             auto copied = copy_in(from, done, length);
             if (copied.is_error()) {
                 if (done) return done;
                 return copied.error();
             }
             done += length;
-            produced();
+            produced(was_empty);
             if (done == count) return done;
             continue;
         }
@@ -207,11 +208,11 @@ void Pipe::end_closed(PipeEnd& end) {
     if (&end == m_reader) {
         m_reader = nullptr;
         m_writers.wake_all();
-        if (m_writer) m_writer->announce_change(ev::kErr);
+        if (m_writer) m_writer->announce_change(ev::kErr, true);
     } else {
         m_writer = nullptr;
         m_readers.wake_all();
-        if (m_reader) m_reader->announce_change(ev::kHup);
+        if (m_reader) m_reader->announce_change(ev::kHup, true);
     }
     if (!m_reader && !m_writer) delete this;
 }

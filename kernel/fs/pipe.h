@@ -45,7 +45,7 @@ private:
     PipeEnd(Pipe& pipe, int flags) : m_pipe(pipe), m_flags(flags) {}
     bool reading() const { return (m_flags & 03) == 0; }  // O_RDONLY
     bool nonblocking() const;
-    void announce_change(uint32_t events) { announce(events); }
+    void announce_change(uint32_t events, bool level_changed) { announce(events, level_changed); }
 
     Pipe& m_pipe;
     int m_flags;

@@ -54,6 +54,8 @@ struct Entry final : fs::ReadinessWatch {
     Entry* prev = nullptr;
     Entry* ready_next = nullptr;
     Entry* ready_prev = nullptr;
+    Entry* polled_next = nullptr;  // the polled list
+    Entry* polled_prev = nullptr;
     bool ready = false;       // on the ready list
     bool polled = false;      // its file cannot announce: looked at on every pass
     bool seen_ready = false;  // polled and edge-triggered: ready at the last look
@@ -105,6 +107,8 @@ public:
     }
     uint32_t poll_events() override;
     bool pollable() const override { return true; }
+    // Holding a polled file makes the instance one: who waits on it must look again.
+    bool polled() const override { return has_polled(); }
     bool is_epoll() const override { return true; }
     void describe(lib::FormatSink& out) const override { out.write("anon_inode:[eventpoll]"); }
 
@@ -120,9 +124,10 @@ public:
 
     // Puts `entry` on the ready list (once); the instance itself became readable.
     void queue(Entry& entry);
+    void unqueue(Entry& entry);
     // Looks at the entries whose files cannot announce.
     void look_at_polled();
-    bool has_polled() const { return m_polled_count > 0; }
+    bool has_polled() const { return !m_polled.empty(); }
     // Reports up to `max` events to user memory at `address`: how many, EFAULT for none.
     lib::Result<int> collect(uint64_t address, int max);
 
@@ -133,7 +138,7 @@ private:
 
     EntryList<&Entry::next, &Entry::prev> m_interest;
     EntryList<&Entry::ready_next, &Entry::ready_prev> m_ready;
-    size_t m_polled_count = 0;
+    EntryList<&Entry::polled_next, &Entry::polled_prev> m_polled;  // files that cannot announce
 };
 
 void Entry::readiness_changed(uint32_t changed) {
@@ -154,6 +159,7 @@ uint32_t EpollFile::poll_events() {
     static int depth = 0;
     if (depth > kMaxNests) return 0;
     ++depth;
+    if (has_polled()) look_at_polled();
     uint32_t result = 0;
     for (Entry* entry = m_ready.front(); entry && !result; entry = entry->ready_next)
         if (events_of(*entry)) result = ev::kReadable;
@@ -191,7 +197,7 @@ lib::ErrorOr EpollFile::add(fs::File& file, int fd, const EpollEvent& event) {
     entry->events = event.events | ev::kErr | ev::kHup;
     entry->data = event.data;
     entry->polled = file.polled();
-    m_polled_count += entry->polled;
+    if (entry->polled) m_polled.push_back(*entry);
     m_interest.push_back(*entry);
     file.add_watch(*entry);
     check_now(*entry);
@@ -207,9 +213,9 @@ void EpollFile::modify(Entry& entry, const EpollEvent& event) {
 
 void EpollFile::remove(Entry& entry) {
     if (fs::File* file = entry.watched()) file->remove_watch(entry);  // else: the file is going
-    if (entry.ready) m_ready.remove(entry);
+    unqueue(entry);
     m_interest.remove(entry);
-    m_polled_count -= entry.polled;
+    if (entry.polled) m_polled.remove(entry);
     delete &entry;
 }
 
@@ -221,8 +227,8 @@ void EpollFile::queue(Entry& entry) {
 }
 
 void EpollFile::look_at_polled() {
-    for (Entry* entry = m_interest.front(); entry; entry = entry->next) {
-        if (!entry->polled || !entry->armed()) continue;
+    for (Entry* entry = m_polled.front(); entry; entry = entry->polled_next) {
+        if (!entry->armed()) continue;
         bool now = events_of(*entry) != 0;
         // Edge-triggered: only a change from not ready to ready is news.
         if (now && (!(entry->events & kEpollEt) || !entry->seen_ready)) queue(*entry);
@@ -231,32 +237,41 @@ void EpollFile::look_at_polled() {
 }
 
 // One pass over the entries ready when it starts: level-triggered entries reported go to the
-// back for the next call, so a busy one cannot starve the others.
+// back for the next call, so a busy one cannot starve the others. Asking an entry's file
+// (a nested instance looking at its polled files) may queue the entry again meanwhile.
 lib::Result<int> EpollFile::collect(uint64_t address, int max) {
     int reported = 0;
-    for (size_t left = m_ready.size(); left > 0 && reported < max; --left) {
+    for (size_t left = m_ready.size(); left > 0 && reported < max && !m_ready.empty(); --left) {
         Entry& entry = *m_ready.front();
-        m_ready.remove(entry);
-        entry.ready = false;
+        unqueue(entry);
         uint32_t events = events_of(entry);
         if (!events) continue;  // back when its file announces a change
         EpollEvent out{events & ~kPrivateBits, entry.data};
         auto copied = mm::copy_to_user_bytes(address + uint64_t(reported) * sizeof out, &out, sizeof out);
         if (copied.is_error()) {
-            entry.ready = true;
-            m_ready.push_front(entry);
+            if (!entry.ready) {
+                entry.ready = true;
+                m_ready.push_front(entry);
+            }
             if (reported == 0) return lib::Errno::Fault;
             break;
         }
         ++reported;
         if (entry.events & kEpollOneshot) {
             entry.events &= kPrivateBits;  // disarmed until EPOLL_CTL_MOD
-        } else if (!(entry.events & kEpollEt)) {
-            entry.ready = true;
+            unqueue(entry);
+        } else if (!(entry.events & kEpollEt) && !entry.ready) {
+            entry.ready = true;  // still ready as far as anyone knows: no announcement
             m_ready.push_back(entry);
         }
     }
     return reported;
+}
+
+void EpollFile::unqueue(Entry& entry) {
+    if (!entry.ready) return;
+    m_ready.remove(entry);
+    entry.ready = false;
 }
 
 lib::Result<int> create_instance(int flags) {

@@ -185,9 +185,28 @@ SyscallResult sys_lseek(int fd, int64_t offset, int whence) {
     return file->seek(offset, whence);
 }
 
+// The requests Linux answers for every file before asking the file (do_vfs_ioctl).
+constexpr uint32_t kFionbio = 0x5421, kFionclex = 0x5450, kFioclex = 0x5451;
+constexpr int kONonblock = 04000;
+
 SyscallResult sys_ioctl(int fd, uint32_t request, uint64_t argument) {
-    fs::File* file = TRY(proc::current().fds().get(fd));
-    return file->ioctl(request, argument);
+    auto& fds = proc::current().fds();
+    fs::File* file = TRY(fds.get(fd));
+    switch (request) {
+        case kFioclex:
+        case kFionclex:
+            fds.set_cloexec(fd, request == kFioclex);
+            return 0;
+        case kFionbio: {
+            int on;
+            TRY(mm::copy_from_user(on, UserIn<int>(argument)));
+            int flags = file->status_flags();
+            file->set_status_flags(on ? flags | kONonblock : flags & ~kONonblock);
+            return 0;
+        }
+        default:
+            return file->ioctl(request, argument);
+    }
 }
 
 SyscallResult sys_fstat(int fd, UserOut<LinuxStat> out) {
