@@ -10,9 +10,6 @@
 //   readiness sigpipe     writes to a pipe without reader, SIGPIPE not ignored: must die by it
 //   readiness stdin-idle  a thread computes while the main thread blocks reading an idle stdin
 //   readiness stdin       poll and read a line that is waiting on stdin
-//   readiness untimed     the same checks, but nothing may only be late, never early: for a
-//                         guest clock that runs far off real time (QEMU TCG's miscalibrated TSC)
-//   readiness stdin-idle untimed   the same: the reader's polling pace follows the clock
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -44,10 +41,6 @@
 
 #define MS (1000LL * 1000)
 static const long long kLateMs = 50;
-static int g_untimed;  // lateness is not checked
-
-// The timeout of a wait another thread ends: a second, or for ever where the clock is off.
-static int bounded_ms(void) { return g_untimed ? -1 : 1000; }
 
 static long long now_ns(clockid_t clock) {
     struct timespec ts;
@@ -61,7 +54,7 @@ static struct timespec ts_of(long long ns) {
 }
 
 static void on_time(long long took, long long want, const char* what) {
-    if (took >= want && (g_untimed || took <= want + kLateMs * MS)) return;
+    if (took >= want && took <= want + kLateMs * MS) return;
     printf("FAILED %s: took %lld us, wanted %lld us\n", what, took / 1000, want / 1000);
     exit(1);
 }
@@ -269,7 +262,7 @@ static void* act_later(void* arg) {
 // `scan_ns`: what one look at every descriptor of the wait costs (a waiter woken looks again).
 static void woken_after_scan(const struct Later* later, const char* what, long long scan_ns) {
     long long late = mono() - later->acted_at;
-    if (later->acted_at && late >= 0 && (g_untimed || late <= kLateMs * MS + scan_ns)) return;
+    if (later->acted_at && late >= 0 && late <= kLateMs * MS + scan_ns) return;
     printf("FAILED %s: woken %lld us after the other thread acted\n", what, late / 1000);
     exit(1);
 }
@@ -442,8 +435,7 @@ static void timerfd_checks(void) {
     struct itimerspec once = {{0, 0}, ts_of(1000 * MS)};
     CHECK(timerfd_settime(fd, 0, &once, &old) == 0 && old.it_interval.tv_nsec == 5 * MS);
     CHECK(timerfd_gettime(fd, &state) == 0 && state.it_interval.tv_nsec == 0 &&
-          state.it_value.tv_sec == 0 && state.it_value.tv_nsec > 0 &&
-          (g_untimed || state.it_value.tv_nsec > 900 * MS));
+          state.it_value.tv_sec == 0 && state.it_value.tv_nsec > 900 * MS);
     struct itimerspec off = {{0, 0}, {0, 0}};
     CHECK(timerfd_settime(fd, 0, &off, NULL) == 0);
     CHECK(fcntl(fd, F_SETFL, O_NONBLOCK) == 0);
@@ -472,8 +464,7 @@ static void timerfd_checks(void) {
     struct itimerspec every10 = {ts_of(10 * MS), ts_of(10 * MS)};
     CHECK(timerfd_settime(fd, 0, &every10, NULL) == 0);
     sleep_ms(55);
-    CHECK(read(fd, &count, sizeof count) == sizeof count && count >= 5 &&
-          (g_untimed || count <= 10));
+    CHECK(read(fd, &count, sizeof count) == sizeof count && count >= 5 && count <= 10);
     close(fd);
 
     errno = 0;
@@ -529,14 +520,13 @@ static void many_fds(void) {
     // Blocking select over 500 read ends, woken by a write to the highest one; the timeout
     // left is written back.
     r = reads;
-    struct timeval second = {g_untimed ? 1000000 : 1, 0};
+    struct timeval second = {1, 0};
     struct Later highest = {g_pipes[kPipes - 1][1], 20, kWriteByte, 0};
     pthread_t t = spawn(act_later, &highest);
     CHECK(select(g_highest + 1, &r, NULL, NULL, &second) == 1);
     woken_after_scan(&highest, "select woken by a write", select_ns);
     CHECK(FD_ISSET(g_pipes[kPipes - 1][0], &r));
-    CHECK(g_untimed ? second.tv_sec < 1000000
-                    : second.tv_sec == 0 && second.tv_usec > 800000 && second.tv_usec < 1000000);
+    CHECK(second.tv_sec == 0 && second.tv_usec > 800000 && second.tv_usec < 1000000);
     pthread_join(t, NULL);
     drain(g_pipes[kPipes - 1][0]);
 
@@ -554,7 +544,7 @@ static void many_fds(void) {
     for (int i = 0; i < kPipes; ++i) pfds[2 * i + 1].fd = -1;  // ignored from now on
     highest.acted_at = 0;
     t = spawn(act_later, &highest);
-    CHECK(poll(pfds, 2 * kPipes, bounded_ms()) == 1 && pfds[2 * kPipes - 2].revents == POLLIN);
+    CHECK(poll(pfds, 2 * kPipes, 1000) == 1 && pfds[2 * kPipes - 2].revents == POLLIN);
     woken_after_scan(&highest, "poll woken by a write", poll_ns);
     pthread_join(t, NULL);
     drain(g_pipes[kPipes - 1][0]);
@@ -568,7 +558,7 @@ static void many_fds(void) {
     CHECK(epoll_wait(ep, got, 4, 0) == 0);
     highest.acted_at = 0;
     t = spawn(act_later, &highest);
-    CHECK(epoll_wait(ep, got, 4, bounded_ms()) == 1 && got[0].data.u32 == kPipes - 1);
+    CHECK(epoll_wait(ep, got, 4, 1000) == 1 && got[0].data.u32 == kPipes - 1);
     woken(&highest, "epoll_wait over 500 pipes woken by a write");
     pthread_join(t, NULL);
     close(ep);
@@ -723,7 +713,7 @@ static void epoll_more(void) {
     // The inner one woken through the outer one by another thread.
     struct Later writer = {q[1], 20, kWriteByte, 0};
     pthread_t t = spawn(act_later, &writer);
-    CHECK(epoll_wait(outer, got, 4, bounded_ms()) == 1 && got[0].data.fd == ep);
+    CHECK(epoll_wait(outer, got, 4, 1000) == 1 && got[0].data.fd == ep);
     woken(&writer, "nested epoll woken by a write");
     pthread_join(t, NULL);
 
@@ -745,7 +735,7 @@ static void epoll_more(void) {
     struct itimerspec soon = {{0, 0}, ts_of(20 * MS)};
     start = mono();
     CHECK(timerfd_settime(timer, 0, &soon, NULL) == 0);
-    CHECK(epoll_wait(ep, got, 4, bounded_ms()) == 1 && got[0].data.fd == timer);
+    CHECK(epoll_wait(ep, got, 4, 1000) == 1 && got[0].data.fd == timer);
     on_time(mono() - start, 20 * MS, "epoll_wait on a timerfd");
     CHECK(epoll_count(ep, got, 4) == 0);  // edge: once
     close(timer);
@@ -796,7 +786,7 @@ static void* compute_then_exit(void* unused) {
     long long shared = work_ns();
     printf("stdin-idle: the same work took %lld ms beside a blocked console reader, %lld ms alone\n",
            shared / MS, g_alone_ns / MS);
-    if (!g_untimed && shared * 10 > g_alone_ns * 16) {
+    if (shared * 10 > g_alone_ns * 16) {
         printf("FAILED: the blocked console reader took over a third of the CPU\n");
         exit(1);
     }
@@ -827,15 +817,11 @@ static void stdin_line(void) {
 int main(int argc, char** argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc > 1 && strcmp(argv[1], "sigpipe") == 0) die_by_sigpipe();
-    if (argc > 1 && strcmp(argv[1], "stdin-idle") == 0) {
-        g_untimed = argc > 2 && strcmp(argv[2], "untimed") == 0;
-        stdin_idle();
-    }
+    if (argc > 1 && strcmp(argv[1], "stdin-idle") == 0) stdin_idle();
     if (argc > 1 && strcmp(argv[1], "stdin") == 0) {
         stdin_line();
         return 0;
     }
-    g_untimed = argc > 1 && strcmp(argv[1], "untimed") == 0;
     pipe_identity();
     pipe_sizes_and_flags();
     pipe_ends();

@@ -2,13 +2,10 @@
 // poll/ppoll/select/pselect6 over 1000 descriptors, epoll) must exit 0 with "readiness ok";
 // SIGPIPE's default action must end the program (status 141); the console must serve as a
 // pollable stdin and a reader blocked on an idle one must leave the CPU to other threads.
-// Under QEMU TCG the guest clock runs far from real time (its TSC is calibrated against a
-// PIT without its gate), so there the program checks that nothing is early, not how late.
 #include <gtest/gtest.h>
 
 #include <iostream>
 #include <string>
-#include <vector>
 
 #include "tests/integration/phx_process.h"
 
@@ -28,17 +25,13 @@ protected:
             GTEST_SKIP() << "no usable /dev/kvm";
         home = phx_test::temp_dir("phx-home");
     }
-    // `mode` and, under TCG, "untimed" for the checks that read the clock.
-    Outcome run(const std::string& mode, const std::string& input = "", bool timed = false) {
+    // `mode`: the program's argv[1] (none: all the checks).
+    Outcome run(const std::string& mode, const std::string& input = "") {
         PhxCall call;
         call.args = {"run"};
         for (auto& arg : phx_test::target_args(GetParam())) call.args.push_back(arg);
         call.args.push_back(guest("readiness"));
-        std::vector<std::string> program_args;
-        if (!mode.empty()) program_args.push_back(mode);
-        if (timed && GetParam() == "qemu-tcg") program_args.push_back("untimed");
-        if (!program_args.empty()) call.args.push_back("--");
-        call.args.insert(call.args.end(), program_args.begin(), program_args.end());
+        if (!mode.empty()) call.args.insert(call.args.end(), {"--", mode});
         call.env["PHX_HOME"] = home;
         call.input = input;
         call.timeout_seconds = kTimeoutSeconds;
@@ -51,7 +44,7 @@ protected:
 };
 
 TEST_P(Readiness, PipesEventfdTimerfdPollSelectEpoll) {
-    auto r = run("", "", true);
+    auto r = run("");
     EXPECT_EQ(r.status, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("readiness ok"), std::string::npos) << r.out << r.err;
     EXPECT_EQ(r.out.find("FAILED"), std::string::npos) << r.out;
@@ -71,7 +64,7 @@ TEST_P(Readiness, SigpipeEndsTheProgramByDefault) {
 }
 
 TEST_P(Readiness, BlockedConsoleReaderLeavesTheCpu) {
-    auto r = run("stdin-idle", "", true);
+    auto r = run("stdin-idle");
     EXPECT_EQ(r.status, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("readiness ok"), std::string::npos) << r.out << r.err;
     EXPECT_EQ(r.out.find("FAILED"), std::string::npos) << r.out;
