@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -195,22 +196,28 @@ struct Writer {
     int fd;
     char mark;
     int records;
+    int vectored;  // writev of two halves
 };
 
 static void* write_records(void* arg) {
     struct Writer* w = arg;
     char record[PIPE_BUF];
     memset(record, w->mark, sizeof record);
-    for (int i = 0; i < w->records; ++i) CHECK(write(w->fd, record, sizeof record) == sizeof record);
+    struct iovec halves[2] = {{record, PIPE_BUF / 2}, {record + PIPE_BUF / 2, PIPE_BUF / 2}};
+    for (int i = 0; i < w->records; ++i) {
+        ssize_t n = w->vectored ? writev(w->fd, halves, 2) : write(w->fd, record, sizeof record);
+        CHECK(n == sizeof record);
+    }
     return NULL;
 }
 
-// Two threads write 4 KiB records into one pipe: each record arrives whole.
+// Two threads write 4 KiB records into one pipe, one of them with writev: each record arrives
+// whole.
 static void pipe_atomicity(void) {
     int p[2];
     CHECK(pipe(p) == 0);
     enum { kRecords = 300 };
-    struct Writer a = {p[1], 'a', kRecords}, b = {p[1], 'b', kRecords};
+    struct Writer a = {p[1], 'a', kRecords, 0}, b = {p[1], 'b', kRecords, 1};
     pthread_t ta = spawn(write_records, &a), tb = spawn(write_records, &b);
     int counts[2] = {0, 0};
     char record[PIPE_BUF];
