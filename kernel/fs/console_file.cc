@@ -18,8 +18,7 @@ constexpr uint32_t kTcsetsw = 0x5403;
 constexpr uint32_t kTcsetsf = 0x5404;
 constexpr uint32_t kTiocgwinsz = 0x5413;
 constexpr uint32_t kTiocswinsz = 0x5414;
-constexpr int kAccessMode = 03, kReadOnly = 0, kWriteOnly = 01, kAppend = 02000,
-              kNonblock = 04000;
+constexpr int kAccessMode = 03, kReadOnly = 0, kWriteOnly = 01, kAppend = 02000, kNonblock = 04000;
 
 // A serial tty's defaults: 115200 8N1, ICRNL|IXON, OPOST|ONLCR, ECHO|ICANON|ISIG|IEXTEN.
 sys::Termios default_termios() {

@@ -79,7 +79,7 @@ private:
     void produced(bool was_empty);
 
     char* m_buffer = nullptr;
-    size_t m_head = 0;  // the oldest byte
+    size_t m_head = 0;           // the oldest byte
     sched::WaitQueue m_readers;  // threads blocked reading an empty pipe
     sched::WaitQueue m_writers;  // threads blocked writing a full one
 };
@@ -134,8 +134,8 @@ lib::Result<size_t> Pipe::read(Place to, size_t count, bool nonblocking) {
         }
         if (!m_writer) return size_t(0);  // EOF
         if (nonblocking) return lib::Errno::Again;
-        auto reason = sched::wait_event(m_readers, sched::kForever,
-                                        [this] { return m_used || !m_writer; });
+        auto reason =
+            sched::wait_event(m_readers, sched::kForever, [this] { return m_used || !m_writer; });
         if (reason == sched::WakeReason::Interrupted) return lib::Errno::Intr;
     }
 }

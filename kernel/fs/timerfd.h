@@ -46,8 +46,8 @@ private:
     int m_flags;
     sched::Timer m_timer;
     uint64_t m_interval = 0;
-    uint64_t m_ticks = 0;      // expirations not read yet
-    bool m_expired = false;    // fired and, if periodic, not re-armed yet
+    uint64_t m_ticks = 0;    // expirations not read yet
+    bool m_expired = false;  // fired and, if periodic, not re-armed yet
     sched::WaitQueue m_readers;
 };
 

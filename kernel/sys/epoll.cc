@@ -27,8 +27,8 @@ namespace {
 
 namespace ev = fs::ev;
 
-constexpr uint32_t kEpollExclusive = 1u << 28, kEpollWakeup = 1u << 29,
-                   kEpollOneshot = 1u << 30, kEpollEt = 1u << 31;
+constexpr uint32_t kEpollExclusive = 1u << 28, kEpollWakeup = 1u << 29, kEpollOneshot = 1u << 30,
+                   kEpollEt = 1u << 31;
 constexpr uint32_t kPrivateBits = kEpollExclusive | kEpollWakeup | kEpollOneshot | kEpollEt;
 constexpr uint32_t kExclusiveOk = ev::kIn | ev::kOut | ev::kRdNorm | ev::kRdBand | ev::kWrNorm |
                                   ev::kWrBand | ev::kErr | ev::kHup | kEpollWakeup | kEpollEt |
@@ -133,7 +133,9 @@ public:
 
 private:
     // Ready events of `entry` now (with EPOLLERR/EPOLLHUP, within what it asked for).
-    static uint32_t events_of(Entry& entry) { return entry.watched()->poll_events() & entry.events; }
+    static uint32_t events_of(Entry& entry) {
+        return entry.watched()->poll_events() & entry.events;
+    }
     void check_now(Entry& entry);
 
     EntryList<&Entry::next, &Entry::prev> m_interest;
@@ -142,7 +144,7 @@ private:
 };
 
 void Entry::readiness_changed(uint32_t changed) {
-    if (!armed()) return;  // one-shot, reported
+    if (!armed()) return;                        // one-shot, reported
     if (changed && !(changed & events)) return;  // not what it waits for
     owner.queue(*this);
 }
@@ -247,7 +249,8 @@ lib::Result<int> EpollFile::collect(uint64_t address, int max) {
         uint32_t events = events_of(entry);
         if (!events) continue;  // back when its file announces a change
         EpollEvent out{events & ~kPrivateBits, entry.data};
-        auto copied = mm::copy_to_user_bytes(address + uint64_t(reported) * sizeof out, &out, sizeof out);
+        auto copied =
+            mm::copy_to_user_bytes(address + uint64_t(reported) * sizeof out, &out, sizeof out);
         if (copied.is_error()) {
             if (!entry.ready) {
                 entry.ready = true;

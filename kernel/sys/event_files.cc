@@ -18,8 +18,8 @@ struct ItimerSpec {
 namespace {
 
 constexpr int kONonblock = 04000, kOCloexec = 02000000;
-constexpr int kClockRealtime = 0, kClockMonotonic = 1, kClockBoottime = 7,
-              kClockRealtimeAlarm = 8, kClockBoottimeAlarm = 9;
+constexpr int kClockRealtime = 0, kClockMonotonic = 1, kClockBoottime = 7, kClockRealtimeAlarm = 8,
+              kClockBoottimeAlarm = 9;
 constexpr int kTfdTimerAbstime = 1, kTfdTimerCancelOnSet = 2;
 
 // Installs a new description (the caller's reference) at the lowest free fd.

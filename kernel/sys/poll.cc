@@ -216,7 +216,8 @@ SyscallResult sys_select(int nfds, UserOut<uint64_t> in, UserOut<uint64_t> out,
         deadline = deadline_after(ns);
     }
     auto result = do_select(nfds, in.address(), out.address(), ex.address(), deadline);
-    if (!timeout.is_null() && deadline != sched::kForever && (given.seconds || given.microseconds)) {
+    if (!timeout.is_null() && deadline != sched::kForever &&
+        (given.seconds || given.microseconds)) {
         uint64_t now = time::monotonic_ns();
         uint64_t left = deadline > now ? deadline - now : 0;
         TimeVal rest{int64_t(left / 1'000'000'000), int64_t(left % 1'000'000'000 / 1000)};

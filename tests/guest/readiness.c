@@ -274,9 +274,7 @@ static void woken_after_scan(const struct Later* later, const char* what, long l
     exit(1);
 }
 
-static void woken(const struct Later* later, const char* what) {
-    woken_after_scan(later, what, 0);
-}
+static void woken(const struct Later* later, const char* what) { woken_after_scan(later, what, 0); }
 
 static void pipe_blocking(void) {
     int p[2];
@@ -517,7 +515,8 @@ static void many_fds(void) {
     long long start = mono();
     CHECK(select(g_highest + 1, &r, &w, NULL, &zero) == kPipes);  // every write end
     long long select_ns = mono() - start;
-    for (int i = 0; i < kPipes; ++i) CHECK(!FD_ISSET(g_pipes[i][0], &r) && FD_ISSET(g_pipes[i][1], &w));
+    for (int i = 0; i < kPipes; ++i)
+        CHECK(!FD_ISSET(g_pipes[i][0], &r) && FD_ISSET(g_pipes[i][1], &w));
 
     CHECK(write(g_pipes[250][1], "x", 1) == 1);
     r = reads;
@@ -791,8 +790,9 @@ static void* compute_then_exit(void* unused) {
     (void)unused;
     sleep_ms(50);  // the main thread is blocked in read by now
     long long shared = work_ns();
-    printf("stdin-idle: the same work took %lld ms beside a blocked console reader, %lld ms alone\n",
-           shared / MS, g_alone_ns / MS);
+    printf(
+        "stdin-idle: the same work took %lld ms beside a blocked console reader, %lld ms alone\n",
+        shared / MS, g_alone_ns / MS);
     if (shared * 10 > g_alone_ns * 16) {
         printf("FAILED: the blocked console reader took over a third of the CPU\n");
         exit(1);
