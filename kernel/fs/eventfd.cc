@@ -16,7 +16,7 @@ lib::Result<size_t> EventFd::read(std::span<char> buffer) {
     bool was_full = m_count == kMax;
     m_count -= value;
     __builtin_memcpy(buffer.data(), &value, sizeof value);
-    m_waiters.wake_all();
+    if (!m_waiters.empty()) m_waiters.wake_all();
     announce(ev::kWritable, was_full);
     return sizeof value;
 }
@@ -35,7 +35,7 @@ lib::Result<size_t> EventFd::write(std::span<const char> data) {
     bool was_zero = m_count == 0;
     m_count += value;
     if (value) {
-        m_waiters.wake_all();
+        if (!m_waiters.empty()) m_waiters.wake_all();
         announce(ev::kReadable, was_zero);
     }
     return sizeof value;

@@ -45,7 +45,7 @@ void File::announce(uint32_t events, bool level_changed) {
         watch = next;
     }
     // An epoll instance an entry joined announces itself, so its sleepers wake either way.
-    if (level_changed) sched::notify_readiness();
+    if (level_changed && !sched::readiness_queue().empty()) sched::notify_readiness();
 }
 
 lib::Result<int64_t> File::seek(int64_t, int) { return lib::Errno::SPipe; }

@@ -111,14 +111,14 @@ lib::ErrorOr Pipe::copy_in(Place from, size_t offset, size_t length) {
 }
 
 void Pipe::consumed(bool was_writable) {
-    m_writers.wake_all();
+    if (!m_writers.empty()) m_writers.wake_all();  // the call costs where ring 0 is emulated
     if (m_writer && !was_writable && writable()) m_writer->announce_change(ev::kWritable, true);
 }
 
 // Every write is news for an edge-triggered reader (Linux wakes on each write once epoll has
 // looked at the pipe); poll and select only care when the pipe was empty.
 void Pipe::produced(bool was_empty) {
-    m_readers.wake_all();
+    if (!m_readers.empty()) m_readers.wake_all();
     if (m_reader) m_reader->announce_change(ev::kReadable, was_empty);
 }
 
