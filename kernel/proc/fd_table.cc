@@ -15,10 +15,12 @@ lib::Result<fs::File*> FdTable::get(int fd) const {
 
 lib::Result<int> FdTable::install(fs::File* file, int lowest, bool cloexec) {
     if (lowest < 0) return lib::Errno::Inval;
-    for (int fd = lowest; fd < kMaxFds; ++fd) {
+    bool from_first_free = lowest <= m_first_free;
+    for (int fd = from_first_free ? m_first_free : lowest; fd < kMaxFds; ++fd) {
         if (!m_files[fd]) {
             m_files[fd] = file;
             m_cloexec[fd] = cloexec;
+            if (from_first_free) m_first_free = fd + 1;  // everything before fd was in use
             return fd;
         }
     }
@@ -38,6 +40,7 @@ lib::ErrorOr FdTable::close(int fd) {
     m_files[fd]->release();
     m_files[fd] = nullptr;
     m_cloexec[fd] = false;
+    if (fd < m_first_free) m_first_free = fd;
     return {};
 }
 
