@@ -109,10 +109,9 @@ lib::ErrorOr AddressSpace::protect(uint64_t start, uint64_t length, int prot) {
     if (prot & kProtWrite) {
         // A shared mapping of a file opened read-only can never be written (Linux: EACCES),
         // nor can the vDSO's data page (the kernel's own frame).
-        for (const lib::vm::VmArea& area : m_areas)
-            if ((area.kind == lib::vm::VmKind::SharedFileReadOnly ||
-                 area.kind == lib::vm::VmKind::Vvar) &&
-                area.start < start + length && area.end > start)
+        for (auto* area = m_areas.first_ending_after(start); area && area->start < start + length;
+             area = m_areas.next(area))
+            if (area->kind == lib::vm::VmKind::SharedFileReadOnly || area->kind == lib::vm::VmKind::Vvar)
                 return lib::Errno::Access;
     }
     TRY(m_areas.protect(start, length, prot, [&](const lib::vm::VmChange& changed) {
@@ -147,11 +146,9 @@ bool AddressSpace::is_free(uint64_t start, uint64_t length) const {
 
 bool AddressSpace::is_mapped(uint64_t start, uint64_t length) const {
     uint64_t covered = start, end = start + length;
-    for (const lib::vm::VmArea& area : m_areas) {
-        if (area.end <= covered) continue;
-        if (area.start > covered) return false;
-        covered = area.end;
-        if (covered >= end) return true;
+    for (auto* area = m_areas.first_ending_after(start); area && covered < end; area = m_areas.next(area)) {
+        if (area->start > covered) return false;  // a hole
+        covered = area->end;
     }
     return covered >= end;
 }

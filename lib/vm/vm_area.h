@@ -104,6 +104,8 @@ public:
     const VmArea* first_ending_after(uint64_t addr) const {
         return as_area(m_tree.first_ending_after(addr));
     }
+    // The area after `area` in address order, or nullptr.
+    const VmArea* next(const VmArea* area) const { return as_area(AreaTree::next(area)); }
     // True when no area overlaps [start, start + length).
     bool is_free(uint64_t start, uint64_t length) const;
     size_t count() const { return m_tree.size(); }
