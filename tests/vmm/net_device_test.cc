@@ -1,8 +1,6 @@
 // virtio-net end to end through the mmio transport, with a fake backend: negotiation, transmit
 // (checksum finishing), receive into mergeable buffers, the bounded pending queue, hostile
 // descriptors, interrupts (virtio 1.2, 5.1).
-#include "vmm/virtio/net.h"
-
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -12,6 +10,7 @@
 #include "tests/vmm/virtio_test_support.h"
 #include "vmm/net/checksum.h"
 #include "vmm/virtio/mmio_transport.h"
+#include "vmm/virtio/net.h"
 
 namespace {
 
@@ -50,11 +49,10 @@ struct NetHeader {
 };
 static_assert(sizeof(NetHeader) == 12);
 
-constexpr uint64_t kDefaultFeatures = bit(kFeatureVersion1) | bit(VirtioNet::kFeatureMac) |
-                                      bit(VirtioNet::kFeatureStatus) | bit(VirtioNet::kFeatureMtu) |
-                                      bit(VirtioNet::kFeatureMrgRxbuf) |
-                                      bit(VirtioNet::kFeatureCsum) |
-                                      bit(VirtioNet::kFeatureGuestCsum);
+constexpr uint64_t kDefaultFeatures =
+    bit(kFeatureVersion1) | bit(VirtioNet::kFeatureMac) | bit(VirtioNet::kFeatureStatus) |
+    bit(VirtioNet::kFeatureMtu) | bit(VirtioNet::kFeatureMrgRxbuf) | bit(VirtioNet::kFeatureCsum) |
+    bit(VirtioNet::kFeatureGuestCsum);
 
 void put16(Bytes& b, size_t at, uint16_t v) {
     b[at] = std::byte(v >> 8);
@@ -73,8 +71,8 @@ Bytes udp_frame(size_t payload) {
     f[23] = std::byte(17);
     uint8_t src[4] = {10, 0, 2, 15}, dst[4] = {10, 0, 2, 2};
     for (int i = 0; i < 4; ++i) f[26 + i] = std::byte(src[i]), f[30 + i] = std::byte(dst[i]);
-    uint16_t ip_sum = uint16_t(~vmm::net::checksum_fold(
-        vmm::net::checksum_add(std::span(f).subspan(14, 20))));
+    uint16_t ip_sum =
+        uint16_t(~vmm::net::checksum_fold(vmm::net::checksum_add(std::span(f).subspan(14, 20))));
     put16(f, 24, ip_sum);
     put16(f, 34, 1234);
     put16(f, 36, 53);
@@ -135,9 +133,7 @@ struct NetTest : ::testing::Test {
     Bytes guest_bytes(uint64_t gpa, size_t len) {
         return Bytes(guest.host(gpa), guest.host(gpa) + len);
     }
-    void ack_interrupt() {
-        driver.write(mmio::kInterruptAck, driver.read(mmio::kInterruptStatus));
-    }
+    void ack_interrupt() { driver.write(mmio::kInterruptAck, driver.read(mmio::kInterruptStatus)); }
 };
 
 TEST_F(NetTest, IdentityFeaturesAndConfiguration) {
@@ -158,14 +154,14 @@ TEST_F(NetTest, IdentityFeaturesAndConfiguration) {
         config[i] = byte;
     }
     EXPECT_EQ(0, std::memcmp(config, kMac.data(), 6));
-    EXPECT_EQ(config[6] | config[7] << 8, 1);      // status: VIRTIO_NET_S_LINK_UP
+    EXPECT_EQ(config[6] | config[7] << 8, 1);       // status: VIRTIO_NET_S_LINK_UP
     EXPECT_EQ(config[10] | config[11] << 8, 1500);  // mtu
 }
 
 TEST_F(NetTest, NegotiatesASubsetAndRefusesUnofferedFeatures) {
-    EXPECT_EQ(driver.negotiate(bit(kFeatureVersion1) | bit(VirtioNet::kFeatureMac)) &
-                  kStatusFeaturesOk,
-              kStatusFeaturesOk);
+    EXPECT_EQ(
+        driver.negotiate(bit(kFeatureVersion1) | bit(VirtioNet::kFeatureMac)) & kStatusFeaturesOk,
+        kStatusFeaturesOk);
     EXPECT_EQ(driver.negotiate(bit(kFeatureVersion1) | bit(11)) & kStatusFeaturesOk, 0u);
 }
 
