@@ -33,7 +33,8 @@ Range parse_range(const std::string& flag, const std::string& text, std::string_
     auto number = [&](std::string_view digits) {
         uint64_t value = 0;
         auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-        if (digits.empty() || error == std::errc::invalid_argument || end != digits.data() + digits.size())
+        if (digits.empty() || error == std::errc::invalid_argument ||
+            end != digits.data() + digits.size())
             fail(flag, text,
                  "expected HOST[:GUEST][/udp], each a port like 8080 or a range like 8000-8010");
         if (error == std::errc::result_out_of_range || value == 0 || value > 65535)
@@ -69,8 +70,9 @@ void parse_port_spec(const std::string& flag, const std::string& text, bool udp,
         std::string_view item = rest.substr(0, comma);
         size_t colon = item.find(':');
         Range host = parse_range(flag, text, item.substr(0, colon));
-        Range guest = colon == std::string_view::npos ? host
-                                                      : parse_range(flag, text, item.substr(colon + 1));
+        Range guest = colon == std::string_view::npos
+                          ? host
+                          : parse_range(flag, text, item.substr(colon + 1));
         if (guest.last - guest.first != host.last - host.first)
             fail(flag, text, "the host and guest ranges differ in length");
         if (host.last - host.first >= kMaxForwards)
@@ -82,7 +84,8 @@ void parse_port_spec(const std::string& flag, const std::string& text, bool udp,
     }
 }
 
-void add_port_ranges(const std::vector<PortRange>& ranges, bool udp, std::vector<PortForward>& out) {
+void add_port_ranges(const std::vector<PortRange>& ranges, bool udp,
+                     std::vector<PortForward>& out) {
     for (const PortRange& range : ranges) {
         if (uint32_t(range.last) - range.first >= kMaxForwards)
             throw PhxError(kExitUsage, "config.json: the range " + std::to_string(range.first) +
