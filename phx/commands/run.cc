@@ -76,6 +76,7 @@ vmm::net::NetConfig network(const RunOptions& options, const Config& config) {
         return {};
     }
     if (!tap.empty()) {
+        check_tap_name(!options.tap.empty() ? "--tap" : "config.json: RunConfig.TapName", tap);
         if (!net.forwards.empty())
             throw PhxError(kExitUsage, std::string(from_flags ? "-p" : "config.json: Ports") +
                                            " with --tap " + tap +

@@ -109,6 +109,17 @@ void check_forwards(const std::vector<PortForward>& forwards) {
                                            " is forwarded twice");
 }
 
+void check_tap_name(const std::string& what, const std::string& name) {
+    bool ok = !name.empty() && name.size() <= 15 &&
+              name.find_first_not_of(
+                  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "0123456789-_.") == std::string::npos;
+    if (!ok)
+        throw PhxError(kExitUsage, what + " " + name +
+                                       ": expected a network interface name (1 to 15 letters, "
+                                       "digits, '-', '_' or '.')");
+}
+
 void check_host_ports_free(const std::vector<PortForward>& forwards) {
     for (const PortForward& forward : forwards) {
         std::string what = std::string("host ") + (forward.udp ? "UDP" : "TCP") + " port " +

@@ -27,6 +27,10 @@ void add_port_ranges(const std::vector<PortRange>& ranges, bool udp,
 // Refuses a host port forwarded twice and more than kMaxForwards forwards.
 void check_forwards(const std::vector<vmm::net::PortForward>& forwards);
 
+// A TAP interface name as Linux takes it (1 to 15 bytes) and safe inside QEMU's -netdev
+// (letters, digits, '-', '_', '.'); `what` starts the error ("--tap x,y: ...").
+void check_tap_name(const std::string& what, const std::string& name);
+
 // Binds each host port (all addresses, as the forward will) and lets go: a port another
 // process holds is PhxError(kExitUsage) "host TCP port 8080 is already in use".
 void check_host_ports_free(const std::vector<vmm::net::PortForward>& forwards);

@@ -50,6 +50,13 @@ TEST(NetCli, ContradictoryNetworkFlags) {
                        "TAP device the guest has its own address");
 }
 
+TEST(NetCli, TapNamesThatAreNoInterfaceNames) {
+    const std::string why =
+        ": expected a network interface name (1 to 15 letters, digits, '-', '_' or '.')";
+    expect_usage_error({"--tap", "a,script=/x"}, "--tap a,script=/x" + why);
+    expect_usage_error({"--tap", "sixteen-chars-xx"}, "--tap sixteen-chars-xx" + why);
+}
+
 TEST(NetCli, HostPortInUseIsNamed) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};

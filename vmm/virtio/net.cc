@@ -58,6 +58,7 @@ void VirtioNet::read_config(uint64_t offset, std::span<std::byte> data) const {
 
 lib::ErrorOr VirtioNet::activate(uint64_t features) {
     m_features = features;
+    m_held.clear();  // chains of rings from before are not the driver's to give back now
     std::lock_guard lock(m_lock);
     m_active = true;
     return {};
