@@ -7,6 +7,7 @@
 #include "lib/virtio/mmio_regs.h"
 #include "vmm/virtio/blk.h"
 #include "vmm/virtio/mmio_transport.h"
+#include "vmm/virtio/net.h"
 #include "vmm/virtio/rng.h"
 
 #include <cstdio>
@@ -64,6 +65,12 @@ Expected<std::unique_ptr<Machine>> Machine::create(const BootInputs& inputs) {
     add_virtio(std::make_unique<virtio::VirtioRng>(vm.memory()));
     if (inputs.disk_fd >= 0)
         add_virtio(std::make_unique<virtio::VirtioBlk>(vm.memory(), inputs.disk_fd, inputs.disk_bytes));
+    if (inputs.net) {
+        auto nic = std::make_unique<virtio::VirtioNet>(vm.memory(), inputs.mac, inputs.net);
+        machine->m_net = nic.get();
+        machine->m_net_backend = inputs.net;
+        add_virtio(std::move(nic));
+    }
 
     BootPlan plan;
     // Guest RAM is a fresh anonymous mapping and nothing but the boot data (which the kernel
@@ -83,16 +90,19 @@ Machine::~Machine() {
 
 Expected<StopRequest> Machine::run(const std::atomic<bool>& interrupted) {
     kvm_run& record = m_vm->run_record();
-    // While this VM runs it gets the stop signals' kicks and the console input; whatever way
-    // the loop ends, it gives both back and flushes its output.
+    // While this VM runs it gets the stop signals' kicks, the console input and the network's
+    // frames; whatever way the loop ends, it gives them back and flushes its output. Frames on
+    // their way to it then are dropped with it.
     struct Activation {
         Machine& machine;
         explicit Activation(Machine& m, kvm_run& run) : machine(m) {
             set_active_run(&run);
             machine.m_serial->connect_input();
+            if (machine.m_net_backend) machine.m_net_backend->attach(machine.m_net);
         }
         ~Activation() {
             set_active_run(nullptr);
+            if (machine.m_net_backend) machine.m_net_backend->attach(nullptr);
             machine.m_serial->disconnect_input();
             machine.m_serial->flush();
         }

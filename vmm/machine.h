@@ -15,8 +15,13 @@
 #include "vmm/kvm/exit_handler.h"
 #include "vmm/kvm/kvm.h"
 #include "vmm/kvm/vm.h"
+#include "vmm/net/backend.h"
 
 namespace vmm {
+
+namespace virtio {
+class VirtioNet;
+}
 
 // What stays the same from one boot to the next.
 struct BootInputs {
@@ -29,6 +34,9 @@ struct BootInputs {
     SerialInput* input = nullptr;
     int disk_fd = -1;  // the disk image (virtio-blk, read-only); -1 for none
     uint64_t disk_bytes = 0;
+    // The run's network (virtio-net when set): attached to this VM's NIC only while it runs.
+    net::NetBackend* net = nullptr;
+    net::MacAddress mac{};
 };
 
 class Machine {
@@ -57,6 +65,8 @@ private:
     std::unique_ptr<I8042> m_i8042;
     std::vector<std::unique_ptr<IrqLine>> m_irqs;
     std::vector<std::unique_ptr<MmioDevice>> m_mmio_devices;
+    net::NetBackend* m_net_backend = nullptr;
+    virtio::VirtioNet* m_net = nullptr;  // owned by its transport in m_mmio_devices
 };
 
 // The kvm_run of the machine currently running, for the signal handler's immediate exit.

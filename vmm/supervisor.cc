@@ -23,6 +23,7 @@
 #include "vmm/boot/kernel_image.h"
 #include "vmm/kvm/unique_fd.h"
 #include "vmm/machine.h"
+#include "vmm/net/make_backend.h"
 
 namespace vmm {
 
@@ -256,6 +257,8 @@ HostStats host_stats() {
 }
 
 Expected<RunOutcome> run_vm(const RunRequest& request) {
+    // First: a forwarded port already in use is the user's error, reported before any VM.
+    std::unique_ptr<net::NetBackend> network = TRY(net::make_backend(request.net));
     auto kvm = TRY(Kvm::open());
     auto kernel = request.kernel_bytes.empty()
                       ? TRY(KernelImage::load(request.kernel_path))
@@ -281,6 +284,8 @@ Expected<RunOutcome> run_vm(const RunRequest& request) {
     inputs.input = &input;
     inputs.disk_fd = disk.valid() ? disk.get() : -1;
     inputs.disk_bytes = disk_bytes;
+    inputs.net = network.get();
+    inputs.mac = request.mac == net::MacAddress{} ? net::random_mac() : request.mac;
     auto log = [&](const std::string& line) {
         if (request.log) request.log(line);
     };

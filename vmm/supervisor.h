@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "vmm/error.h"
+#include "vmm/net/backend.h"
+#include "vmm/net/port_forward.h"
 #include "vmm/restart_policy.h"
 
 namespace vmm {
@@ -21,6 +23,10 @@ struct RunRequest {
     std::vector<std::byte> kernel_bytes;
     std::string disk_path;            // a Phoenix disk image, attached read-only; "" for none
     std::string cmdline;              // extra kernel command-line words
+    // The network: one backend for the whole run (its forwarded ports stay bound across
+    // reboots), attached to each VM's virtio-net in turn. An all-zero MAC: a random one.
+    net::NetConfig net;
+    net::MacAddress mac{};
     uint64_t memory_bytes = 1024ull << 20;
     bool huge_pages = true;
     RestartPolicy policy;

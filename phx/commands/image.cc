@@ -101,7 +101,6 @@ ImageSpec image_spec(const Config& config, const std::string& program, const std
     if (config.reboot_on_exit) unsupported("RebootOnExit", "rebirth on exit comes with issue 7");
     if (config.restart_policy) unsupported("RestartPolicy", "rebirth on exit comes with issue 7");
     if (!config.manifest_passthrough.empty()) unsupported("ManifestPassthrough", "the kernel reads no extra manifest keys");
-    if (!config.run.ports.empty()) unsupported("RunConfig.Ports", "networking comes with issue 6");
     if (config.run.cpus && *config.run.cpus > 1) unsupported("RunConfig.CPUs above 1", "the VM has one vCPU");
 
     ImageSpec spec;

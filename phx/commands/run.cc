@@ -10,6 +10,7 @@
 
 #include "phx/config/env_entry.h"
 #include "phx/config/memory_size.h"
+#include "phx/config/port_spec.h"
 #include "phx/error.h"
 #include "phx/file_io.h"
 #include "phx/image/disk_image.h"
@@ -49,7 +50,46 @@ struct RunOptions {
     std::string machine = "microvm";
     bool trace = false;
     bool verbose = false;
+    std::vector<std::string> ports;      // -p HOST[:GUEST][/udp]
+    std::vector<std::string> udp_ports;  // --udp-port HOST[:GUEST]
+    std::string tap;                     // --tap NAME
+    bool no_net = false;                 // --no-net
 };
+
+// The NIC's network: slirp by default (so the guest can always connect out), a TAP device with
+// --tap or config.json's TapName, none with --no-net. Forwards from -p/--udp-port, else from
+// config.json's Ports/UDPPorts. Every host port is checked free here, before anything starts.
+vmm::net::NetConfig network(const RunOptions& options, const Config& config) {
+    vmm::net::NetConfig net;
+    for (const auto& text : options.ports) parse_port_spec("-p", text, false, net.forwards);
+    for (const auto& text : options.udp_ports) parse_port_spec("--udp-port", text, true, net.forwards);
+    bool from_flags = !net.forwards.empty();
+    if (!from_flags) {
+        add_port_ranges(config.run.ports, false, net.forwards);
+        add_port_ranges(config.run.udp_ports, true, net.forwards);
+    }
+    check_forwards(net.forwards);
+    std::string tap = !options.tap.empty() ? options.tap : config.run.tap_name.value_or("");
+    if (options.no_net) {
+        if (!options.tap.empty()) throw PhxError(kExitUsage, "--no-net and --tap: choose one");
+        if (from_flags) throw PhxError(kExitUsage, "--no-net: then there is no network to forward -p ports from");
+        return {};
+    }
+    if (!tap.empty()) {
+        check_tap_name(!options.tap.empty() ? "--tap" : "config.json: RunConfig.TapName", tap);
+        if (!net.forwards.empty())
+            throw PhxError(kExitUsage, std::string(from_flags ? "-p" : "config.json: Ports") +
+                                           " with --tap " + tap +
+                                           ": forwards need the default user-mode network; on a "
+                                           "TAP device the guest has its own address");
+        net.mode = vmm::net::NetMode::Tap;
+        net.tap_name = tap;
+        return net;
+    }
+    net.mode = vmm::net::NetMode::Slirp;
+    check_host_ports_free(net.forwards);
+    return net;
+}
 
 // --machine's names (the flag checks them).
 Machine parse_machine(const std::string& name) {
@@ -196,6 +236,7 @@ int run(const RunOptions& given) {
         if (word.empty() || word.find_first_of(" \t\n\r") != std::string::npos)
             throw PhxError(kExitUsage, "--kernel-arg '" + word + "': must be one word without spaces");
     uint64_t memory_mib = parse_memory_mib(options.memory);
+    vmm::net::NetConfig net = network(options, config);
     auto flags = debug_flags(options);
     Accel accel = parse_accel(options.accel);
     Machine machine = parse_machine(options.machine);
@@ -221,6 +262,8 @@ int run(const RunOptions& given) {
     spec.host_stats = options.host_stats;
     spec.kernel_args = options.kernel_args;
     spec.machine = machine;
+    spec.net = net;
+    spec.mac = vmm::net::random_mac();
 
     // An image (a file, or a name in the store), or a program: static ones travel in the
     // manifest, dynamic ones get an image built (and cached) for them.
@@ -339,6 +382,21 @@ void add_run_command(CLI::App& app, int& status) {
         ->type_name("NAME")
         ->check(CLI::IsMember({"microvm", "q35", "q35-pcie", "q35-legacy"}))
         ->group("");
+    cmd->add_option("-p,--port", options->ports,
+                    "forward host port HOST to guest port GUEST (default: the same): 8080, "
+                    "8080:80, 8000-8010, 5353/udp (repeatable; user-mode network only)")
+        ->type_name("HOST[:GUEST][/udp]")
+        ->allow_extra_args(false);
+    cmd->add_option("--udp-port", options->udp_ports, "forward a UDP port, as -p HOST[:GUEST]/udp")
+        ->type_name("HOST[:GUEST]")
+        ->allow_extra_args(false);
+    cmd->add_option("--tap", options->tap,
+                    "put the NIC on the existing TAP device NAME instead of the user-mode "
+                    "network (create it first: ip tuntap add NAME mode tap user $USER)")
+        ->type_name("NAME");
+    cmd->add_flag("--no-net", options->no_net,
+                  "no NIC at all (default: a NIC on the user-mode network 10.0.2.0/24, guest "
+                  "10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3)");
     cmd->add_flag("-v,--verbose", options->verbose,
                   "log the kernel, accelerator and hypervisor command line to stderr");
     options->command = cmd;

@@ -40,13 +40,13 @@ constexpr std::string_view kTopRefused[] = {
     "TargetRoot", "TFSv4", "Uefi", "UefiBoot", "Version", "VolumesDir"};
 constexpr std::string_view kRunHonoured[] = {
     "Accel", "CPUs", "MaxRestarts", "Memory", "Ports", "RestartBackoff", "RestartWindow",
-    "Verbose"};
+    "TapName", "UDPPorts", "Verbose"};
 constexpr std::string_view kRunRefused[] = {
     "AtExit", "AttachVolumeOnInstanceCreate", "Background", "BridgeIPAddress", "BridgeName",
     "Bridged", "CanIPForward", "Debug", "GPUType", "GPUs", "Gateway", "GdbPort", "IPAddress",
     "IPv6Address", "ImageName", "InstanceGroup", "InstanceName", "JSON", "Kernel", "Klibs",
     "Mgmt", "Mounts", "NetMask", "Nics", "QMP", "ShowDebug", "ShowErrors", "ShowWarnings",
-    "TapName", "ThreadsPerCore", "UDPPorts", "Vga", "VolumeSizeInGb"};
+    "ThreadsPerCore", "Vga", "VolumeSizeInGb"};
 constexpr std::string_view kCloudHonoured[] = {
     "BucketName", "BucketNamespace", "DomainName", "Flavor", "ImageName", "ImageType",
     "InstanceProfile", "Platform", "ProjectID", "SecurityGroup", "StaticIP", "Subnet", "Tags",
@@ -431,7 +431,9 @@ RestartPolicy parse_restart_policy(const Reader& reader, const Field& field) {
 RunConfig read_run_config(const Reader& reader, const Json& object) {
     Fields f = reader.resolve(object, {"RunConfig", kRunHonoured, kRunRefused});
     RunConfig run;
-    if (auto* field = get(f, "Ports")) {
+    auto read_ports = [&](const char* key, std::vector<PortRange>& out) {
+        auto* field = get(f, key);
+        if (!field) return;
         // OPS's own sample config once wrote [8008]; Go refuses that too (ops-documentation#202).
         if (field->value->is_array())
             for (const Json& item : *field->value)
@@ -440,7 +442,18 @@ RunConfig read_run_config(const Reader& reader, const Json& object) {
                                 item.dump() + "\", not " + item.dump() + ")");
         std::vector<std::string> entries = reader.texts(*field);
         for (size_t i = 0; i < entries.size(); ++i)
-            parse_ports(reader, field->path + "[" + std::to_string(i) + "]", entries[i], run.ports);
+            parse_ports(reader, field->path + "[" + std::to_string(i) + "]", entries[i], out);
+    };
+    read_ports("Ports", run.ports);
+    read_ports("UDPPorts", run.udp_ports);
+    if (auto* field = get(f, "TapName")) {
+        std::string name = reader.string(*field);
+        // Linux interface names: IFNAMSIZ - 1 bytes, no '/' or whitespace.
+        if (name.size() > 15 || name.find_first_of("/ \t\n:") != std::string::npos)
+            reader.fail(field->path + " " + quote(name) +
+                        ": expected a network interface name (at most 15 characters, no '/', ':' "
+                        "or spaces)");
+        if (!name.empty()) run.tap_name = name;  // "" is OPS's default: no TAP
     }
     if (auto* field = get(f, "Memory")) {
         std::string text = reader.string(*field);

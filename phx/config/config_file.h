@@ -34,8 +34,8 @@ enum class RestartPolicy {
     Always,     // "always": restart after every exit and reset
 };
 
-// One RunConfig.Ports entry: the TCP ports first..last (first == last for a single port), each
-// forwarded from the host to the same port in the guest.
+// One RunConfig.Ports (TCP) or UDPPorts entry: the ports first..last (first == last for a
+// single port), each forwarded from the host to the same port in the guest.
 struct PortRange {
     uint16_t first = 0;
     uint16_t last = 0;
@@ -45,6 +45,8 @@ struct PortRange {
 // RunConfig: how the VM runs. Unset optionals leave phx run's defaults.
 struct RunConfig {
     std::vector<PortRange> ports;                // Ports: "8080", "8000-8010", "80,443"
+    std::vector<PortRange> udp_ports;            // UDPPorts: the same forms, UDP
+    std::optional<std::string> tap_name;         // TapName: run on this TAP device (phx run --tap)
     std::optional<uint64_t> memory_mib;          // Memory: "512M", "2G" (phx/config/memory_size.h)
     std::optional<uint32_t> cpus;                // CPUs: 1 or more
     std::optional<bool> accel;                   // Accel: true = --accel auto, false = --accel tcg

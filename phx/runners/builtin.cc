@@ -28,6 +28,8 @@ int BuiltinRunner::run(const RunSpec& spec) {
     request.memory_bytes = spec.memory_mib << 20;
     request.policy = spec.restart;
     request.host_stats = spec.host_stats;
+    request.net = spec.net;
+    request.mac = spec.mac;
     request.log = [](const std::string& line) { log_info(line); };
     log_verbose("hypervisor: builtin (KVM), " + std::to_string(spec.memory_mib) + " MiB");
 

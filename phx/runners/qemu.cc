@@ -101,6 +101,25 @@ std::vector<std::string> QemuRunner::command_line(const RunSpec& spec, Accel acc
         else
             args.insert(args.end(), {"-device", "virtio-blk-device,drive=disk"});
     }
+    // The NIC: QEMU's user-mode network is libslirp too, with the same addresses (its
+    // defaults, spelled out) as the builtin VMM's.
+    if (spec.net.mode != vmm::net::NetMode::None) {
+        std::string netdev = "tap,id=n0,ifname=" + spec.net.tap_name + ",script=no,downscript=no";
+        if (spec.net.mode == vmm::net::NetMode::Slirp) {
+            netdev = "user,id=n0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,dhcpstart=10.0.2.15,"
+                     "ipv6=off";
+            for (const auto& forward : spec.net.forwards)
+                netdev += std::string(",hostfwd=") + (forward.udp ? "udp" : "tcp") + "::" +
+                          std::to_string(forward.host_port) + "-:" +
+                          std::to_string(forward.guest_port);
+        }
+        args.insert(args.end(), {"-netdev", netdev});
+        std::string mac = ",mac=" + format_mac(spec.mac);
+        if (q35)
+            pci_device("virtio-net-pci,netdev=n0" + mac, 3);
+        else
+            args.insert(args.end(), {"-device", "virtio-net-device,netdev=n0" + mac});
+    }
     args.insert(args.end(), {
         "-chardev", "stdio,id=console,signal=on",
         "-serial", "chardev:console",

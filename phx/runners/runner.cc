@@ -4,6 +4,7 @@
 #include <x86intrin.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -40,6 +41,13 @@ std::string kernel_command_line(const RunSpec& spec, Accel accel) {
     if (accel == Accel::Tcg)
         if (uint64_t khz = host_tsc_khz()) add("phx.tsc_khz=" + std::to_string(khz));
     return line;
+}
+
+std::string format_mac(const vmm::net::MacAddress& mac) {
+    char text[18];
+    std::snprintf(text, sizeof(text), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+                  mac[3], mac[4], mac[5]);
+    return text;
 }
 
 std::string choose_runner(const std::string& name, Accel accel) {

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "phx/runners/accel.h"
+#include "vmm/net/backend.h"
+#include "vmm/net/port_forward.h"
 #include "vmm/restart_policy.h"
 
 namespace phx {
@@ -29,7 +31,14 @@ struct RunSpec {
     vmm::RestartPolicy restart;            // what a guest reset does
     bool host_stats = false;               // reboot lines show phx's fds/RSS/threads
     Machine machine = Machine::Microvm;
+    // The NIC (virtio-net) and its network; mode None: no NIC. `mac` is the NIC's address,
+    // the same on every boot of the run.
+    vmm::net::NetConfig net;
+    vmm::net::MacAddress mac{};
 };
+
+// "52:54:00:ab:cd:ef"
+std::string format_mac(const vmm::net::MacAddress& mac);
 
 // The kernel command line for spec: its kernel_args joined with spaces, plus what the kernel
 // must know about the accelerator the VM runs on (`accel`: Kvm or Tcg).

@@ -176,7 +176,7 @@ TEST(ConfigFile, RefusesEveryOtherOpsKeyByName) {
           "Bridged", "CanIPForward", "Debug", "GPUType", "GPUs", "Gateway", "GdbPort", "IPAddress",
           "IPv6Address", "ImageName", "InstanceGroup", "InstanceName", "JSON", "Kernel", "Klibs",
           "Mgmt", "Mounts", "NetMask", "Nics", "QMP", "ShowDebug", "ShowErrors", "ShowWarnings",
-          "TapName", "ThreadsPerCore", "UDPPorts", "Vga", "VolumeSizeInGb"}) {
+          "ThreadsPerCore", "Vga", "VolumeSizeInGb"}) {
         // Refused whatever the value, even OPS's default: nothing is silently different.
         std::string text = std::string(R"({"RunConfig": {")") + key + R"(": false}})";
         EXPECT_ERROR(text, std::string("config.json: RunConfig.") + key + " is not supported yet");

@@ -208,7 +208,7 @@ TEST(ConfigJson, BadConfigsAreClearErrorsAndLeaveNoImage) {
     expect_error("{\"Arg\": []}", "did you mean 'Args'");
     expect_error("{\"Files\": [\"no-such-file\"]}", "no-such-file");
     expect_error("{\"TargetRoot\": \"x\"}", "not supported yet");
-    expect_error("{\"RunConfig\": {\"Ports\": [\"8080\"]}}", "RunConfig.Ports is not supported yet");
+    expect_error("{\"RunConfig\": {\"CPUs\": 2}}", "RunConfig.CPUs above 1 is not supported yet");
     EXPECT_EQ(std::system(("test -z \"$(ls -A '" + home + "/images' 2>/dev/null)\"").c_str()), 0)
         << "something was left in " << home << "/images";
 }

@@ -7,12 +7,24 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <span>
 
 #include "lib/base/result.h"
 #include "vmm/virtio/queue.h"
 
 namespace vmm::virtio {
+
+// What a device that produces work on its own (a NIC receiving frames on a backend's thread)
+// asks of its transport: run `work` on queue `q` under the transport's lock, exactly as for a
+// driver notification (nothing runs before DRIVER_OK, after DEVICE_NEEDS_RESET or on a queue
+// that is not ready; an error puts the device in DEVICE_NEEDS_RESET), then interrupt the driver
+// when `work` returned chains and the driver wants to hear. Thread-safe.
+class QueueHost {
+public:
+    virtual ~QueueHost() = default;
+    virtual void process_queue(uint16_t q, const std::function<lib::Result<bool>(Virtqueue&)>& work) = 0;
+};
 
 class VirtioDevice {
 public:
@@ -48,6 +60,9 @@ public:
     virtual lib::Result<bool> queue_notify(uint16_t q, Virtqueue& queue) = 0;
     // Status = 0: forget everything negotiated, back to the power-on state.
     virtual void reset() = 0;
+    // The transport in front of the device, given once by the transport's constructor; it
+    // outlives the device's use of it. Devices that only answer notifications ignore it.
+    virtual void attach_host(QueueHost& host) { (void)host; }
 };
 
 // Reads `out.size()` bytes of `config` at `offset`, zero past its end; never reads outside it.

@@ -22,9 +22,11 @@ VirtioMmioTransport::VirtioMmioTransport(const GuestMemory& memory,
     uint16_t count = m_device->queue_count();
     m_queues.reserve(count);
     for (uint16_t q = 0; q < count; ++q) m_queues.emplace_back(memory, m_device->max_queue_size(q));
+    m_device->attach_host(*this);
 }
 
 void VirtioMmioTransport::mmio_read(uint64_t offset, std::span<std::byte> data) {
+    std::lock_guard lock(m_lock);
     std::fill(data.begin(), data.end(), std::byte{0});
     if (offset >= mmio::kConfig) {
         if (offset < mmio::kWindowSize) m_device->read_config(offset - mmio::kConfig, data);
@@ -37,6 +39,7 @@ void VirtioMmioTransport::mmio_read(uint64_t offset, std::span<std::byte> data) 
 }
 
 void VirtioMmioTransport::mmio_write(uint64_t offset, std::span<const std::byte> data) {
+    std::lock_guard lock(m_lock);
     if (offset >= mmio::kConfig) {
         if (offset < mmio::kWindowSize) m_device->write_config(offset - mmio::kConfig, data);
         return;
@@ -202,6 +205,19 @@ void VirtioMmioTransport::notify(uint32_t value) {
     uint32_t q = value & UINT16_MAX;  // the high half is notification data, not negotiated
     if (q >= m_queues.size() || !m_queues[q].ready()) return;
     auto used = m_device->queue_notify(uint16_t(q), m_queues[q]);
+    if (used.is_error()) {
+        enter_needs_reset();
+        return;
+    }
+    if (used.value() && m_queues[q].needs_interrupt()) raise_interrupt(mmio::kInterruptUsedBuffer);
+}
+
+void VirtioMmioTransport::process_queue(
+    uint16_t q, const std::function<lib::Result<bool>(Virtqueue&)>& work) {
+    std::lock_guard lock(m_lock);
+    if (!(m_status & kStatusDriverOk) || (m_status & kStatusNeedsReset)) return;
+    if (q >= m_queues.size() || !m_queues[q].ready()) return;
+    auto used = work(m_queues[q]);
     if (used.is_error()) {
         enter_needs_reset();
         return;

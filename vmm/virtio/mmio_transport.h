@@ -1,11 +1,14 @@
 // virtio-mmio version 2 (virtio 1.2, section 4.2): the register window in front of one
 // VirtioDevice. Owns the status state machine, feature negotiation, the queues and the
 // interrupt line. Every access comes straight from the guest and is checked here; a driver that
-// breaks the rules gets DEVICE_NEEDS_RESET (2.1.2), never a crash.
+// breaks the rules gets DEVICE_NEEDS_RESET (2.1.2), never a crash. One lock serializes the
+// guest's register accesses (vCPU thread) with a device's own queue work (process_queue, from
+// a backend's thread).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -16,7 +19,7 @@
 
 namespace vmm::virtio {
 
-class VirtioMmioTransport final : public MmioDevice {
+class VirtioMmioTransport final : public MmioDevice, public QueueHost {
 public:
     static constexpr uint32_t kVendorId = 0x50484f58;  // "PHOX"
     // Ring features the transport's Virtqueue implements, offered for every device.
@@ -31,6 +34,8 @@ public:
 
     void mmio_read(uint64_t offset, std::span<std::byte> data) override;
     void mmio_write(uint64_t offset, std::span<const std::byte> data) override;
+    void process_queue(uint16_t q,
+                       const std::function<lib::Result<bool>(Virtqueue&)>& work) override;
 
     // State, for the VMM's diagnostics and for tests.
     uint32_t status() const { return m_status; }
@@ -56,6 +61,7 @@ private:
     Virtqueue* selected_queue();
     const Virtqueue* selected_queue() const;
 
+    std::mutex m_lock;  // every member below
     std::unique_ptr<VirtioDevice> m_device;
     IrqLine* m_irq;
     std::vector<Virtqueue> m_queues;

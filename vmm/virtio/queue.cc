@@ -209,6 +209,21 @@ lib::ErrorOr Virtqueue::push_used(uint16_t head, uint32_t written) {
     return m_memory->write_obj<uint16_t>(m_used + kUsedIdxOffset, m_next_used);
 }
 
+lib::ErrorOr Virtqueue::push_used_all(std::span<const VirtqUsedElem> elems) {
+    if (!m_ready) return Errno::Inval;
+    for (const VirtqUsedElem& elem : elems)
+        if (elem.id >= m_size) return Errno::Inval;
+    uint16_t next = m_next_used;
+    for (const VirtqUsedElem& elem : elems) {
+        uint64_t slot = next & (m_size - 1);
+        TRY(m_memory->write_obj(m_used + kUsedRingOffset + slot * sizeof(VirtqUsedElem), elem));
+        ++next;
+    }
+    std::atomic_thread_fence(std::memory_order_release);  // the elements before the idx
+    m_next_used = next;
+    return m_memory->write_obj<uint16_t>(m_used + kUsedIdxOffset, m_next_used);
+}
+
 bool Virtqueue::needs_interrupt() {
     uint16_t old_used = m_signalled_used;
     m_signalled_used = m_next_used;

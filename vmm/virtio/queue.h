@@ -73,6 +73,9 @@ public:
     lib::Result<std::optional<DescriptorChain>> pop();
     // Return a chain to the driver, reporting `written` bytes put in its writable buffers.
     lib::ErrorOr push_used(uint16_t head, uint32_t written);
+    // Return several chains at once, publishing the used idx only after the last of them: a
+    // driver running concurrently never sees part of a frame spread over merged buffers.
+    lib::ErrorOr push_used_all(std::span<const lib::virtio::VirtqUsedElem> elems);
     // Whether the driver wants an interrupt for what push_used added since the previous call:
     // honours VIRTQ_AVAIL_F_NO_INTERRUPT, or used_event when VIRTIO_F_EVENT_IDX is negotiated.
     bool needs_interrupt();
