@@ -1,4 +1,4 @@
-// An epoll echo server: `echo_server [PORT]` (default 7; 0 picks one) listens on 0.0.0.0,
+// An epoll echo server: `echo_server [PORT [ADDRESS]]` (default 7, 0 picks one; 0.0.0.0) listens,
 // prints "echo_server listening on PORT" and sends every connection back what it sends, until
 // the client closes (or half-closes: the echo is finished, then the connection is closed).
 // Backpressure: when the client does not read, a write hits EAGAIN; the unsent bytes are
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
     int one = 1;
     CHECK(setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    CHECK(inet_pton(AF_INET, argc > 2 ? argv[2] : "0.0.0.0", &addr.sin_addr) == 1);
     CHECK(bind(listener, (struct sockaddr*)&addr, sizeof addr) == 0);
     CHECK(listen(listener, 128) == 0);
     socklen_t len = sizeof addr;

@@ -1,6 +1,6 @@
 // A small, fast HTTP/1.1 server: one thread, epoll, non-blocking sockets, keep-alive and
 // pipelining; every GET gets 200 "Hello from Phoenix\n", HEAD the same headers, anything else
-// 405. `http_server [PORT]` (default 8080; 0 picks one) listens on 0.0.0.0 and prints
+// 405. `http_server [PORT [ADDRESS]]` (default 8080, 0 picks one; 0.0.0.0) listens and prints
 // "http_server listening on PORT" once it does. Used by tests/integration/net_test.cc and by
 // bench/net (wrk).
 #define _GNU_SOURCE
@@ -223,7 +223,7 @@ int main(int argc, char** argv) {
     int one = 1;
     CHECK(setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    CHECK(inet_pton(AF_INET, argc > 2 ? argv[2] : "0.0.0.0", &addr.sin_addr) == 1);
     CHECK(bind(listener, (struct sockaddr*)&addr, sizeof addr) == 0);
     CHECK(listen(listener, 1024) == 0);
     socklen_t len = sizeof addr;
