@@ -117,8 +117,8 @@ bool Reassembler::insert(Entry& e, const Ipv4Packet& f) {
     if (offset == 0) {
         e.first_header = f.header.size();
         size_t quoted = f.payload.size() < kQuotedPayload ? f.payload.size() : kQuotedPayload;
-        __builtin_memcpy(e.first, f.header.data(), f.header.size());
-        __builtin_memcpy(e.first + f.header.size(), f.payload.data(), quoted);
+        if (!f.header.empty()) __builtin_memcpy(e.first, f.header.data(), f.header.size());
+        if (quoted) __builtin_memcpy(e.first + f.header.size(), f.payload.data(), quoted);
         e.first_size = f.header.size() + quoted;
     }
     return true;
