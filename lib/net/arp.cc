@@ -133,7 +133,8 @@ ErrorOr ArpCache::output(Ipv4Address next_hop, Ipv4Address self, std::span<uint8
     }
     entry->last_used = now;
     switch (entry->state) {
-        case State::Failed: return Errno::HostUnreach;
+        case State::Failed:
+            return Errno::HostUnreach;
         case State::Incomplete:
             if (!hold(*entry, frame, meta)) return Errno::NoBufs;
             return {};
@@ -148,7 +149,8 @@ ErrorOr ArpCache::output(Ipv4Address next_hop, Ipv4Address self, std::span<uint8
             entry->timer = now + kRetryNs;
             send(kOpRequest, entry->mac, MacAddress{}, self, next_hop);
             break;
-        default: break;
+        default:
+            break;
     }
     for (size_t i = 0; i < 6; ++i) frame[i] = entry->mac.bytes[i];
     if (!m_link.transmit(frame, meta)) return Errno::NoBufs;
@@ -221,8 +223,8 @@ uint64_t ArpCache::run_timers(uint64_t now, Ipv4Address self) {
         if (e.requests < kMaxRequests) {
             ++e.requests;
             e.timer = now + kRetryNs;
-            send(kOpRequest, e.state == State::Probe ? e.mac : kBroadcastMac, MacAddress{},
-                 self, e.address);
+            send(kOpRequest, e.state == State::Probe ? e.mac : kBroadcastMac, MacAddress{}, self,
+                 e.address);
             continue;
         }
         // No answer: what waited is dropped and sends fail for a while (RFC 1122 §2.3.2.1).

@@ -115,7 +115,8 @@ void DhcpClient::input(std::span<const uint8_t> bytes, uint64_t now) {
             }
             if (m.type == DhcpType::Ack && usable_address(m.yiaddr)) bind(m, now);
             return;
-        default: return;
+        default:
+            return;
     }
 }
 
@@ -203,7 +204,8 @@ uint64_t DhcpClient::run_timers(uint64_t now) {
             }
             break;
         }
-        default: break;
+        default:
+            break;
     }
     return next_deadline();
 }

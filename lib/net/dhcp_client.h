@@ -41,7 +41,8 @@ public:
     static constexpr uint32_t kRequestAttempts = 4;   // then back to DISCOVER
     static constexpr uint64_t kSecond = 1'000'000'000;
 
-    DhcpClient(DhcpHost& host, NetEnv& env, MacAddress mac) : m_host(host), m_env(env), m_mac(mac) {}
+    DhcpClient(DhcpHost& host, NetEnv& env, MacAddress mac)
+        : m_host(host), m_env(env), m_mac(mac) {}
 
     void start(uint64_t now);
     void stop();
@@ -72,8 +73,8 @@ private:
     uint32_t m_xid = 0;
     uint32_t m_attempts = 0;
     uint64_t m_timer = kNoDeadline;
-    uint64_t m_started = 0;        // the acquisition's start (the secs field)
-    uint64_t m_request_sent = 0;   // a lease runs from its REQUEST (RFC 2131 §4.4.1)
+    uint64_t m_started = 0;       // the acquisition's start (the secs field)
+    uint64_t m_request_sent = 0;  // a lease runs from its REQUEST (RFC 2131 §4.4.1)
     Ipv4Address m_offered, m_server;
     DhcpLease m_lease;
     uint64_t m_t1 = 0, m_t2 = 0, m_expiry = 0;

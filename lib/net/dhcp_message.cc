@@ -9,8 +9,8 @@ namespace {
 constexpr uint32_t kMagicCookie = 0x63825363;  // RFC 2131 §3: 99.130.83.99
 constexpr uint8_t kOptionPad = 0, kOptionEnd = 255, kOptionSubnetMask = 1, kOptionRouter = 3,
                   kOptionDns = 6, kOptionHostname = 12, kOptionMtu = 26, kOptionRequested = 50,
-                  kOptionLease = 51, kOptionType = 53, kOptionServerId = 54,
-                  kOptionParameters = 55, kOptionMaxSize = 57, kOptionT1 = 58, kOptionT2 = 59;
+                  kOptionLease = 51, kOptionType = 53, kOptionServerId = 54, kOptionParameters = 55,
+                  kOptionMaxSize = 57, kOptionT1 = 58, kOptionT2 = 59;
 
 void parse_option(uint8_t code, std::span<const uint8_t> v, DhcpMessage& m) {
     auto address = [&](size_t i) { return Ipv4Address{load_be32(&v[i])}; };
@@ -44,7 +44,8 @@ void parse_option(uint8_t code, std::span<const uint8_t> v, DhcpMessage& m) {
             // RFC 2132 §5.1: at least 68.
             if (v.size() == 2 && load_be16(v.data()) >= 68) m.mtu = load_be16(v.data());
             break;
-        default: break;  // unknown options are skipped (RFC 2131 §2)
+        default:
+            break;  // unknown options are skipped (RFC 2131 §2)
     }
 }
 }  // namespace

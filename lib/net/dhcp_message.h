@@ -12,13 +12,20 @@
 namespace lib::net {
 
 inline constexpr uint16_t kDhcpServerPort = 67, kDhcpClientPort = 68;
-inline constexpr size_t kDhcpFixedSize = 236;  // op .. file, before the magic cookie
-inline constexpr size_t kDhcpMaxMessage = 576; // RFC 2131 §2: every client accepts this
+inline constexpr size_t kDhcpFixedSize = 236;   // op .. file, before the magic cookie
+inline constexpr size_t kDhcpMaxMessage = 576;  // RFC 2131 §2: every client accepts this
 inline constexpr uint16_t kDhcpFlagBroadcast = 0x8000;
 
 enum class DhcpType : uint8_t {
-    None = 0, Discover = 1, Offer = 2, Request = 3, Decline = 4, Ack = 5, Nak = 6,
-    Release = 7, Inform = 8,
+    None = 0,
+    Discover = 1,
+    Offer = 2,
+    Request = 3,
+    Decline = 4,
+    Ack = 5,
+    Nak = 6,
+    Release = 7,
+    Inform = 8,
 };
 
 struct DhcpMessage {
@@ -29,14 +36,14 @@ struct DhcpMessage {
     MacAddress chaddr;
     DhcpType type = DhcpType::None;
     // Options (RFC 2132): zero when absent.
-    Ipv4Address server_id;     // 54
-    Ipv4Address requested;     // 50
-    Ipv4Address subnet_mask;   // 1
+    Ipv4Address server_id;    // 54
+    Ipv4Address requested;    // 50
+    Ipv4Address subnet_mask;  // 1
     bool has_subnet_mask = false;
-    Ipv4Address router;        // 3 (the first)
-    Ipv4Address dns[3];        // 6
+    Ipv4Address router;                        // 3 (the first)
+    Ipv4Address dns[3];                        // 6
     uint32_t lease_s = 0, t1_s = 0, t2_s = 0;  // 51, 58, 59
-    uint16_t mtu = 0;          // 26
+    uint16_t mtu = 0;                          // 26
 };
 
 // A BOOTREPLY with the magic cookie and a message type; false when malformed.

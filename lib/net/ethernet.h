@@ -13,8 +13,8 @@
 namespace lib::net {
 
 inline constexpr size_t kEthernetHeaderSize = 14;
-inline constexpr uint16_t kEtherTypeIpv4 = 0x0800, kEtherTypeArp = 0x0806,
-                          kEtherTypeVlan = 0x8100, kEtherTypeQinQ = 0x88a8;
+inline constexpr uint16_t kEtherTypeIpv4 = 0x0800, kEtherTypeArp = 0x0806, kEtherTypeVlan = 0x8100,
+                          kEtherTypeQinQ = 0x88a8;
 
 struct EthernetHeader {
     MacAddress destination;

@@ -32,12 +32,20 @@ bool RateLimit::allow(uint64_t now) {
 
 Errno unreachable_errno(uint8_t code) {
     switch (code) {
-        case 0: case 6: case 9: return Errno::NetUnreach;
-        case 2: return Errno::NoProtoOpt;
-        case 3: return Errno::ConnRefused;
-        case 4: return Errno::MsgSize;
-        case 5: return Errno::OpNotSupp;
-        default: return Errno::HostUnreach;
+        case 0:
+        case 6:
+        case 9:
+            return Errno::NetUnreach;
+        case 2:
+            return Errno::NoProtoOpt;
+        case 3:
+            return Errno::ConnRefused;
+        case 4:
+            return Errno::MsgSize;
+        case 5:
+            return Errno::OpNotSupp;
+        default:
+            return Errno::HostUnreach;
     }
 }
 
@@ -120,8 +128,7 @@ void Icmp::send_error(uint8_t type, uint8_t code, std::span<const uint8_t> origi
         destination.is_broadcast() || destination.is_multicast())
         return;
     if (original[9] == kProtocolIcmp) {
-        if (original.size() < header_length + 1 || is_error_type(original[header_length]))
-            return;
+        if (original.size() < header_length + 1 || is_error_type(original[header_length])) return;
     }
     if (!m_error_limit.allow(now)) {
         ++rate_limited;

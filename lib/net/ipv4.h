@@ -22,9 +22,9 @@ struct Ipv4Packet {
     uint8_t protocol = 0, tos = 0, ttl = 0;
     uint16_t id = 0;
     bool dont_fragment = false, more_fragments = false;
-    uint32_t fragment_offset = 0;       // in bytes
-    std::span<const uint8_t> header;    // options included (RFC 791: skipped, not interpreted)
-    std::span<const uint8_t> payload;   // trimmed to the total length (link padding dropped)
+    uint32_t fragment_offset = 0;      // in bytes
+    std::span<const uint8_t> header;   // options included (RFC 791: skipped, not interpreted)
+    std::span<const uint8_t> payload;  // trimmed to the total length (link padding dropped)
     bool is_fragment() const { return more_fragments || fragment_offset != 0; }
 };
 

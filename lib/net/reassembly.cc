@@ -109,8 +109,7 @@ bool Reassembler::insert(Entry& e, const Ipv4Packet& f) {
     auto* raw = new (std::nothrow) uint8_t[charge];
     if (!raw) return false;
     auto* fragment = new (raw) Fragment{*link, offset, static_cast<uint32_t>(f.payload.size())};
-    if (!f.payload.empty())
-        __builtin_memcpy(fragment->bytes(), f.payload.data(), f.payload.size());
+    if (!f.payload.empty()) __builtin_memcpy(fragment->bytes(), f.payload.data(), f.payload.size());
     *link = fragment;
     e.bytes += charge;
     m_bytes += charge;
@@ -145,8 +144,7 @@ bool Reassembler::assemble(Entry& e, Datagram& out) {
     store_be16(out.bytes + 2, static_cast<uint16_t>(size));
     store_be16(out.bytes + 6, load_be16(out.bytes + 6) & kIpv4FlagDf);
     store_be16(out.bytes + 10, 0);
-    store_be16(out.bytes + 10,
-               checksum_finish(checksum_add(0, {out.bytes, e.first_header})));
+    store_be16(out.bytes + 10, checksum_finish(checksum_add(0, {out.bytes, e.first_header})));
     for (Fragment* f = e.fragments; f; f = f->next)
         if (f->size) __builtin_memcpy(out.bytes + e.first_header + f->offset, f->bytes(), f->size);
     return true;
@@ -208,8 +206,6 @@ void Reassembler::run_timers(uint64_t now, ExpiredFn expired, void* context) {
     }
 }
 
-uint64_t Reassembler::next_deadline() const {
-    return m_oldest ? m_oldest->deadline : kNoDeadline;
-}
+uint64_t Reassembler::next_deadline() const { return m_oldest ? m_oldest->deadline : kNoDeadline; }
 
 }  // namespace lib::net

@@ -30,8 +30,7 @@ bool on_link(const InterfaceConfig& config, Ipv4Address destination) {
 std::optional<Route> select_route(const RouteCandidate* interfaces, size_t count,
                                   Ipv4Address destination) {
     if (destination.is_any()) return std::nullopt;
-    if (destination.is_loopback())
-        return Route{0, destination, kLoopbackAddress, true, false};
+    if (destination.is_loopback()) return Route{0, destination, kLoopbackAddress, true, false};
     for (size_t i = 0; i < count; ++i) {
         const RouteCandidate& c = interfaces[i];
         if (!c.loopback && c.configured && c.config.address == destination)

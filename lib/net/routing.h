@@ -22,10 +22,10 @@ struct RouteCandidate {
 
 struct Route {
     int interface = 0;
-    Ipv4Address next_hop;     // the neighbour to resolve (unused for loopback and broadcast)
-    Ipv4Address source;       // the address the packet leaves from
+    Ipv4Address next_hop;  // the neighbour to resolve (unused for loopback and broadcast)
+    Ipv4Address source;    // the address the packet leaves from
     bool loopback = false;
-    bool broadcast = false;   // limited or the subnet's directed broadcast: ff:ff:ff:ff:ff:ff
+    bool broadcast = false;  // limited or the subnet's directed broadcast: ff:ff:ff:ff:ff:ff
 };
 
 uint32_t prefix_mask(uint8_t prefix_length);

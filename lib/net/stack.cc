@@ -75,8 +75,8 @@ Result<int> Stack::add_interface(NetDevice& device) {
     ifc->mtu = mtu;
     ifc->link.device = &device;
     ifc->link.mac = device.mac();
-    ifc->arp = new (std::nothrow) ArpCache(ifc->link, s.limits.arp_entries,
-                                           s.limits.arp_pending_per_entry);
+    ifc->arp = new (std::nothrow)
+        ArpCache(ifc->link, s.limits.arp_entries, s.limits.arp_pending_per_entry);
     ifc->scratch = new (std::nothrow) uint8_t[kEthernetHeaderSize + size_t{mtu}];
     if (!ifc->arp || !ifc->arp->valid() || !ifc->scratch) {
         delete ifc;
@@ -280,7 +280,9 @@ void Interface::dhcp_send(std::span<const uint8_t> message, Ipv4Address source,
     (void)stack->output(packet, route, source);
 }
 
-void Interface::dhcp_bound(const DhcpLease& lease) { stack->apply(*this, lease.config, lease.mtu, false); }
+void Interface::dhcp_bound(const DhcpLease& lease) {
+    stack->apply(*this, lease.config, lease.mtu, false);
+}
 
 void Interface::dhcp_lost() { stack->unconfigure(*this); }
 

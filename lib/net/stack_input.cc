@@ -11,8 +11,7 @@ void Stack::receive(int interface, std::span<const uint8_t> frame, const RxMeta&
     m_impl->frame_input(*m_impl->interfaces[interface], frame, meta);
 }
 
-void Stack::Impl::frame_input(Interface& ifc, std::span<const uint8_t> frame,
-                              const RxMeta& meta) {
+void Stack::Impl::frame_input(Interface& ifc, std::span<const uint8_t> frame, const RxMeta& meta) {
     LinkCounters& counters = ifc.link.counters;
     ++counters.rx_frames;
     counters.rx_bytes += frame.size();
@@ -26,8 +25,12 @@ void Stack::Impl::frame_input(Interface& ifc, std::span<const uint8_t> frame,
     }
     std::span<const uint8_t> payload = frame.subspan(kEthernetHeaderSize);
     switch (eth->type) {
-        case kEtherTypeArp: ifc.arp->input(payload, ifc.address(), env.now_ns()); return;
-        case kEtherTypeIpv4: ip_input(ifc, payload, meta.checksum_verified); return;
+        case kEtherTypeArp:
+            ifc.arp->input(payload, ifc.address(), env.now_ns());
+            return;
+        case kEtherTypeIpv4:
+            ip_input(ifc, payload, meta.checksum_verified);
+            return;
         default:
             // VLAN-tagged (802.1Q, 802.1ad) and every other EtherType: Phoenix joins no VLAN.
             ++counters.rx_dropped;
@@ -52,8 +55,8 @@ void Stack::Impl::ip_input(Interface& ifc, std::span<const uint8_t> bytes, bool 
                      (ifc.configured && is_broadcast_for(ifc.config, p.destination));
     bool ours = !p.destination.is_any() && ip.is_local(p.destination);
     // Until bound, the DHCP client takes UDP to any address (servers may unicast to yiaddr).
-    bool for_dhcp = ifc.dhcp && ifc.dhcp->state() != DhcpClient::State::Stopped &&
-                    p.protocol == kProtocolUdp;
+    bool for_dhcp =
+        ifc.dhcp && ifc.dhcp->state() != DhcpClient::State::Stopped && p.protocol == kProtocolUdp;
     if (!ours && !broadcast && !for_dhcp) {
         ++ifc.link.counters.rx_dropped;
         return;
@@ -95,8 +98,8 @@ bool Stack::Impl::dhcp_input(Interface& ifc, const Ipv4Packet& p, bool verified)
 void Stack::Impl::deliver(Interface& ifc, const Ipv4Packet& p, std::span<const uint8_t> whole,
                           bool verified, bool broadcast) {
     bool ours = !p.destination.is_any() && ip.is_local(p.destination);
-    if (p.protocol == kProtocolUdp && ifc.dhcp &&
-        ifc.dhcp->state() != DhcpClient::State::Stopped && dhcp_input(ifc, p, verified))
+    if (p.protocol == kProtocolUdp && ifc.dhcp && ifc.dhcp->state() != DhcpClient::State::Stopped &&
+        dhcp_input(ifc, p, verified))
         return;
     if (!ours && !broadcast) return;  // was only let through for DHCP
     IncomingPacket in;

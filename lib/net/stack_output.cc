@@ -93,8 +93,8 @@ ErrorOr Stack::Impl::output(const OutgoingPacket& p, const Route& route, Ipv4Add
                                                     (more ? kIpv4FlagMf : 0) | (offset / 8));
         write_ipv4_header(ip_header, fields);
         g.copy(offset, ip_header + kIpv4HeaderSize, size);
-        ErrorOr sent = link_output(
-            ifc, route, {frame, kEthernetHeaderSize + kIpv4HeaderSize + size}, meta);
+        ErrorOr sent =
+            link_output(ifc, route, {frame, kEthernetHeaderSize + kIpv4HeaderSize + size}, meta);
         if (sent.is_error() && !result.is_error()) result = sent;
         offset += size;
     } while (offset < transport_size);

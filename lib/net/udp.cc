@@ -1,9 +1,10 @@
 // UDP (RFC 768, RFC 1122 §4.1): sockets, port binding with SO_REUSEADDR/SO_REUSEPORT,
 // datagram queues bounded in bytes, checksums, and ICMP errors for connected sockets.
+#include "lib/net/udp.h"
+
 #include <new>
 
 #include "lib/net/bytes.h"
-#include "lib/net/udp.h"
 
 namespace lib::net {
 
@@ -74,15 +75,13 @@ bool UdpLayer::Impl::port_free(const UdpSocket::State& who, Endpoint local) cons
         bool overlap = s->local.address.is_any() || local.address.is_any() ||
                        s->local.address == local.address;
         if (!overlap) continue;
-        if ((s->reuse_address && who.reuse_address) || (s->reuse_port && who.reuse_port))
-            continue;
+        if ((s->reuse_address && who.reuse_address) || (s->reuse_port && who.reuse_port)) continue;
         return false;
     }
     return true;
 }
 
-Result<uint16_t> UdpLayer::Impl::ephemeral_port(const UdpSocket::State& who,
-                                                Ipv4Address address) {
+Result<uint16_t> UdpLayer::Impl::ephemeral_port(const UdpSocket::State& who, Ipv4Address address) {
     constexpr uint32_t range = kEphemeralLast - kEphemeralFirst + 1;
     // A random start, then a walk over the range (RFC 6056 §3.3.1's simple algorithm).
     uint32_t start = static_cast<uint32_t>(env.random_u64() % range);
@@ -161,8 +160,8 @@ Result<size_t> UdpSocket::send_to(std::span<const uint8_t> data, std::optional<E
     store_be16(header, s.local.port);
     store_be16(header + 2, destination.port);
     store_be16(header + 4, length);
-    store_be16(header + 6, checksum_fold(pseudo_header_sum(
-                               source.value, destination.address.value, kProtocolUdp, length)));
+    store_be16(header + 6, checksum_fold(pseudo_header_sum(source.value, destination.address.value,
+                                                           kProtocolUdp, length)));
     OutgoingPacket packet;
     packet.source = source;
     packet.destination = destination.address;
@@ -357,8 +356,7 @@ void UdpLayer::input(const IncomingPacket& p) {
 
 // The most specific match: a connected socket over a bound one, a bound address over the
 // wildcard.
-UdpSocket::State* UdpLayer::Impl::lookup(const IncomingPacket& p, uint16_t source,
-                                         uint16_t dest) {
+UdpSocket::State* UdpLayer::Impl::lookup(const IncomingPacket& p, uint16_t source, uint16_t dest) {
     UdpSocket::State* best = nullptr;
     int best_score = -1;
     for (UdpSocket::State* s = sockets; s; s = s->next) {

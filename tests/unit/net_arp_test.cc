@@ -14,8 +14,9 @@ OutgoingPacket udp_packet(Ipv4Address dst, Bytes& header, const Bytes& data) {
     store_be16(&header[0], 1000);
     store_be16(&header[2], 2000);
     store_be16(&header[4], static_cast<uint16_t>(8 + data.size()));
-    store_be16(&header[6], checksum_fold(pseudo_header_sum(kOurIp.value, dst.value, 17,
-                                                           static_cast<uint16_t>(8 + data.size()))));
+    store_be16(&header[6],
+               checksum_fold(pseudo_header_sum(kOurIp.value, dst.value, 17,
+                                               static_cast<uint16_t>(8 + data.size()))));
     OutgoingPacket p;
     p.source = kOurIp;
     p.destination = dst;
@@ -33,8 +34,8 @@ bool is_arp_request_for(const SentFrame& f, Ipv4Address target) {
 
 TEST(NetArp, AnswersRequestForOurAddressAndLearnsTheAsker) {
     Net net(true, false);
-    net.receive(ethernet(kBroadcastMac, kPeerMac, 0x0806,
-                         arp(1, kPeerMac, kPeerIp, MacAddress{}, kOurIp)));
+    net.receive(
+        ethernet(kBroadcastMac, kPeerMac, 0x0806, arp(1, kPeerMac, kPeerIp, MacAddress{}, kOurIp)));
     ASSERT_EQ(net.device.frames.size(), 1u);
     const Bytes& reply = net.device.frames[0].bytes;
     EXPECT_EQ(be16(reply, 12), 0x0806);
@@ -55,8 +56,8 @@ TEST(NetArp, AnswersRequestForOurAddressAndLearnsTheAsker) {
 TEST(NetArp, IgnoresRequestsForOthersAndDoesNotLearnStrangers) {
     Net net(true, false);
     Ipv4Address other = Ipv4Address::from(10, 0, 2, 99);
-    net.receive(ethernet(kBroadcastMac, kPeerMac, 0x0806,
-                         arp(1, kPeerMac, kPeerIp, MacAddress{}, other)));
+    net.receive(
+        ethernet(kBroadcastMac, kPeerMac, 0x0806, arp(1, kPeerMac, kPeerIp, MacAddress{}, other)));
     EXPECT_TRUE(net.device.frames.empty());
     Bytes h, data{1};
     ASSERT_FALSE(net.stack.send(udp_packet(kPeerIp, h, data)).is_error());
@@ -67,7 +68,8 @@ TEST(NetArp, IgnoresRequestsForOthersAndDoesNotLearnStrangers) {
 TEST(NetArp, QueuesWhileResolvingThenSendsOnReply) {
     Net net(true, false);
     Bytes h, data{9, 8, 7};
-    for (int i = 0; i < 3; ++i) ASSERT_FALSE(net.stack.send(udp_packet(kPeerIp, h, data)).is_error());
+    for (int i = 0; i < 3; ++i)
+        ASSERT_FALSE(net.stack.send(udp_packet(kPeerIp, h, data)).is_error());
     ASSERT_EQ(net.device.frames.size(), 1u);  // one request, three packets held
     EXPECT_TRUE(is_arp_request_for(net.device.frames[0], kPeerIp));
     net.device.frames.clear();
@@ -91,8 +93,8 @@ TEST(NetArp, PendingQueueIsBoundedPerEntry) {
     Bytes h, data{1};
     for (int i = 0; i < 5; ++i) ASSERT_FALSE(stack.send(udp_packet(kPeerIp, h, data)).is_error());
     device.frames.clear();
-    stack.receive(eth, ethernet(kOurMac, kPeerMac, 0x0806, arp(2, kPeerMac, kPeerIp, kOurMac, kOurIp)),
-                  {});
+    stack.receive(
+        eth, ethernet(kOurMac, kPeerMac, 0x0806, arp(2, kPeerMac, kPeerIp, kOurMac, kOurIp)), {});
     EXPECT_EQ(device.frames.size(), 2u);
 }
 

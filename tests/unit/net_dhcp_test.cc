@@ -32,11 +32,14 @@ std::optional<Sent> decode(const SentFrame& f) {
     s.ciaddr = Ipv4Address{load_be32(&m[12])};
     s.ip_destination = Ipv4Address{be32(b, 30)};
     s.broadcast_mac = std::equal(b.begin(), b.begin() + 6, kBroadcastMac.bytes.begin());
-    EXPECT_TRUE(checksum_ok(std::span(b).subspan(34),
-                            pseudo_header_sum(be32(b, 26), be32(b, 30), 17,
-                                              static_cast<uint16_t>(b.size() - 34))));
+    EXPECT_TRUE(checksum_ok(
+        std::span(b).subspan(34),
+        pseudo_header_sum(be32(b, 26), be32(b, 30), 17, static_cast<uint16_t>(b.size() - 34))));
     for (size_t i = 240; i + 1 < m.size() && m[i] != 255;) {
-        if (m[i] == 0) { ++i; continue; }
+        if (m[i] == 0) {
+            ++i;
+            continue;
+        }
         uint8_t code = m[i], len = m[i + 1];
         if (code == 53) s.type = static_cast<DhcpType>(m[i + 2]);
         if (code == 50) s.requested = Ipv4Address{load_be32(&m[i + 2])};

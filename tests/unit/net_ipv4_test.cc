@@ -91,13 +91,13 @@ TEST(NetIpv4, EachBadHeaderFieldIsDroppedAndCounted) {
     };
     std::vector<Bytes> bad;
     Bytes b = good;
-    b[0] = 0x65, fix_checksum(b), bad.push_back(b);          // version 6
-    b = good, b[0] = 0x44, bad.push_back(b);                  // IHL 4 (checksum irrelevant)
-    b = good, b[0] = 0x4f, bad.push_back(b);                  // IHL past the packet
-    b = good, store_be16(&b[2], 19), fix_checksum(b), bad.push_back(b);    // total < header
-    b = good, store_be16(&b[2], 200), fix_checksum(b), bad.push_back(b);   // total > frame
-    b = good, b[10] ^= 1, bad.push_back(b);                                // checksum
-    b = good, b.resize(12), bad.push_back(b);                              // truncated
+    b[0] = 0x65, fix_checksum(b), bad.push_back(b);  // version 6
+    b = good, b[0] = 0x44, bad.push_back(b);         // IHL 4 (checksum irrelevant)
+    b = good, b[0] = 0x4f, bad.push_back(b);         // IHL past the packet
+    b = good, store_be16(&b[2], 19), fix_checksum(b), bad.push_back(b);           // total < header
+    b = good, store_be16(&b[2], 200), fix_checksum(b), bad.push_back(b);          // total > frame
+    b = good, b[10] ^= 1, bad.push_back(b);                                       // checksum
+    b = good, b.resize(12), bad.push_back(b);                                     // truncated
     b = good, store_be32(&b[12], 0xffffffff), fix_checksum(b), bad.push_back(b);  // bcast src
     for (const Bytes& p : bad) net.receive(frame_to_us(p));
     EXPECT_TRUE(tcp.packets.empty());
@@ -155,7 +155,7 @@ TEST(NetIpv4, TransportSendFinishedInSoftware) {
     EXPECT_TRUE(checksum_ok(std::span(ip).first(20)));
     EXPECT_EQ(be32(ip, 16), kFarIp.value);
     EXPECT_TRUE(std::equal(f.bytes.begin(), f.bytes.begin() + 6, kPeerMac.bytes.begin()));  // gw
-    EXPECT_NE(be16(ip, 6) & 0x4000, 0);  // DF
+    EXPECT_NE(be16(ip, 6) & 0x4000, 0);                                                     // DF
     std::span<const uint8_t> segment = std::span(ip).subspan(20);
     EXPECT_TRUE(checksum_ok(segment, pseudo_header_sum(kOurIp.value, kFarIp.value, 6,
                                                        static_cast<uint16_t>(segment.size()))));

@@ -149,8 +149,9 @@ struct Net {
         config.gateway = kPeerIp;
         (void)stack.configure(eth, config);
         if (learn) {
-            stack.receive(eth, ethernet(kOurMac, kPeerMac, 0x0806,
-                                        arp(1, kPeerMac, kPeerIp, MacAddress{}, kOurIp)),
+            stack.receive(eth,
+                          ethernet(kOurMac, kPeerMac, 0x0806,
+                                   arp(1, kPeerMac, kPeerIp, MacAddress{}, kOurIp)),
                           {});
         }
         device.frames.clear();

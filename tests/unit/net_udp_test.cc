@@ -203,8 +203,8 @@ TEST(NetUdp, LoopbackRoundTrip) {
     UdpSocket* server = net.socket();
     UdpSocket* client = net.socket();
     ASSERT_FALSE(server->bind({kLoopbackAddress, 7777}).is_error());
-    ASSERT_FALSE(client->send_to(Bytes{'p', 'i', 'n', 'g'}, Endpoint{kLoopbackAddress, 7777})
-                     .is_error());
+    ASSERT_FALSE(
+        client->send_to(Bytes{'p', 'i', 'n', 'g'}, Endpoint{kLoopbackAddress, 7777}).is_error());
     uint8_t b[16];
     EXPECT_EQ(server->receive_from(b).error(), lib::Errno::Again);
     net.stack.flush_loopback();
