@@ -18,6 +18,8 @@
 
 namespace lib::net {
 
+class UdpLayer;
+
 // What the driver passes with a received frame.
 struct RxMeta {
     bool checksum_verified = false;  // VIRTIO_NET_HDR_F_DATA_VALID
@@ -82,6 +84,9 @@ public:
 
     // Registers `transport` for protocol number `protocol` (kProtocolTcp, kProtocolUdp).
     void register_transport(uint8_t protocol, Transport& transport);
+    // Registers `udp` for kProtocolUdp and gives it the hook through which datagrams for
+    // unbound ports get ICMP port unreachable.
+    void register_udp(UdpLayer& udp);
 
     // Adds an Ethernet interface ("eth0", "eth1", ... in order); returns its index. The
     // loopback interface "lo" (127.0.0.1/8) always exists as index 0.
@@ -92,6 +97,8 @@ public:
     // Starts the DHCP client (RFC 2131) on the interface: DISCOVER, OFFER, REQUEST, ACK,
     // then renewal at T1 and rebinding at T2, with retransmission backoff.
     ErrorOr start_dhcp(int interface);
+    // The host name DHCP requests send (option 12); at most 63 bytes are used.
+    void set_hostname(std::span<const char> name);
     bool configured(int interface) const;
     size_t interface_count() const;
     InterfaceInfo interface_info(int interface) const;
@@ -122,6 +129,7 @@ public:
     const Stats& stats() const;
 
 private:
+    friend struct Interface;  // stack_impl.h
     struct Impl;
     Impl* m_impl;
 };

@@ -76,6 +76,7 @@ public:
     void set_unreachable_hook(void (*hook)(const IncomingPacket&, void*), void* context);
 
 private:
+    friend class UdpSocket;  // a socket's state points back at its layer
     struct Impl;
     Impl* m_impl;
 };
