@@ -55,8 +55,10 @@ uint32_t ByteRing::copy_out(uint32_t offset, std::span<uint8_t> dst) const {
 
 void ByteRing::consume(uint32_t n) {
     if (n > m_size) n = m_size;
+    if (n == 0) return;
+    // The head moves even when the queue empties: out-of-order bytes beyond the end stay put.
     m_size -= n;
-    m_head = m_size == 0 ? 0 : static_cast<uint32_t>((uint64_t{m_head} + n) % m_capacity);
+    m_head = static_cast<uint32_t>((uint64_t{m_head} + n) % m_capacity);
 }
 
 void ByteRing::pieces(uint32_t offset, uint32_t length, std::span<const uint8_t> out[2]) const {

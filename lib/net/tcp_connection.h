@@ -202,6 +202,7 @@ public:
 
     // tcp_output.cc
     void output();
+    void force_output();
     bool transmit(uint32_t seq, uint32_t length, bool retransmission);
     void send_syn();
     void send_ack();

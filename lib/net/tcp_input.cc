@@ -39,6 +39,7 @@ void TcpConnection::syn_sent_input(const TcpSegment& seg) {
     if (!seg.has(kSyn)) return;
     irs = seg.seq;
     rcv_nxt = seg.seq + 1;
+    rcv_adv = rcv_nxt;  // our next segment advertises the window
     take_syn_options(seg);
     congestion_init();
     if (seg.has(kAck)) {

@@ -188,6 +188,25 @@ void TcpConnection::output() {
         snd_nxt += length;
         if (last && fin_pending) snd_nxt += 1;
     }
+    // Data held back with nothing in flight (a window below one segment, §3.8.6.2.1's
+    // override timeout): the persist timer forces it out, as Linux's probe timer does.
+    if (unsent() > 0 && snd_una == snd_max && !persist && rexmit_deadline == kNoDeadline &&
+        !options.cork && !more) {
+        persist = true;
+        rexmit_deadline = layer.now + rto;
+    }
+}
+
+// The persist timer fired with a window open but too small for the send policy: send what
+// fits.
+void TcpConnection::force_output() {
+    uint32_t smss = effective_mss();
+    uint32_t length = unsent();
+    if (length > smss) length = smss;
+    if (length > snd_wnd) length = snd_wnd;
+    if (length == 0) return;
+    transmit(snd_nxt, length, false);
+    snd_nxt += length;
 }
 
 void TcpConnection::send_syn() {

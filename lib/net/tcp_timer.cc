@@ -36,6 +36,7 @@ void TcpConnection::rexmit_timeout() {
     if (persist) {
         if (snd_wnd != 0) {
             persist = false;
+            force_output();
             output();
             return;
         }
