@@ -44,7 +44,7 @@ void TcpConnection::syn_sent_input(const TcpSegment& seg) {
     congestion_init();
     if (seg.has(kAck)) {
         snd_una = seg.ack;
-        snd_wnd = uint32_t{seg.window} << snd_wscale;
+        snd_wnd = seg.window;  // RFC 7323 §2.2: a SYN's window is never scaled
         max_snd_wnd = snd_wnd;
         snd_wl1 = seg.seq;
         snd_wl2 = seg.ack;

@@ -95,7 +95,7 @@ inline std::vector<uint8_t> build(const Seg& s, Ipv4Address from, Ipv4Address to
     b[12] = static_cast<uint8_t>((20 + opts.size()) / 4 << 4);
     b[13] = s.flags;
     store_be16(&b[14], s.window);
-    std::memcpy(&b[20], opts.data(), opts.size());
+    if (!opts.empty()) std::memcpy(&b[20], opts.data(), opts.size());
     b.insert(b.end(), s.data.begin(), s.data.end());
     uint32_t sum = pseudo_header_sum(from.value, to.value, kProtocolTcp, uint16_t(b.size()));
     store_be16(&b[16], checksum_finish(checksum_add(sum, b)));
