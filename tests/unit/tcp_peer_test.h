@@ -67,7 +67,7 @@ struct PeerTest : ::testing::Test {
     }
     // Active open answered with `options`; leaves the final ACK consumed.
     void open_active(std::vector<uint8_t> options = opt_mss(1000), uint16_t window = 65535) {
-        sock = layer->create().value();
+        if (!sock) sock = layer->create().value();
         ASSERT_EQ(sock->connect({kHostB, 80}).error(), Errno::InProgress);
         auto syn = out();
         ASSERT_EQ(syn.size(), 1u);
