@@ -26,23 +26,32 @@ namespace lib::net {
 class TcpConnection;  // the protocol state (tcp_connection.h)
 
 enum class TcpState : uint8_t {
-    Closed, Listen, SynSent, SynReceived, Established, FinWait1, FinWait2, CloseWait,
-    Closing, LastAck, TimeWait,
+    Closed,
+    Listen,
+    SynSent,
+    SynReceived,
+    Established,
+    FinWait1,
+    FinWait2,
+    CloseWait,
+    Closing,
+    LastAck,
+    TimeWait,
 };
 const char* tcp_state_name(TcpState state);
 
 struct TcpOptions {
-    bool nodelay = false;          // TCP_NODELAY: no Nagle
-    bool cork = false;             // TCP_CORK
-    bool keepalive = false;        // SO_KEEPALIVE
+    bool nodelay = false;    // TCP_NODELAY: no Nagle
+    bool cork = false;       // TCP_CORK
+    bool keepalive = false;  // SO_KEEPALIVE
     uint32_t keepalive_idle_s = 7200, keepalive_interval_s = 75, keepalive_count = 9;
     uint32_t receive_buffer = 128 * 1024;  // SO_RCVBUF (bytes of payload held)
     uint32_t send_buffer = 128 * 1024;     // SO_SNDBUF
-    bool reuse_address = false;    // SO_REUSEADDR
-    bool reuse_port = false;       // SO_REUSEPORT
-    int linger_s = -1;             // SO_LINGER: -1 off; 0 close() resets the connection
-    uint16_t max_segment = 0;      // TCP_MAXSEG (0: from the route)
-    uint32_t user_timeout_ms = 0;  // TCP_USER_TIMEOUT (0: the default retry limits)
+    bool reuse_address = false;            // SO_REUSEADDR
+    bool reuse_port = false;               // SO_REUSEPORT
+    int linger_s = -1;                     // SO_LINGER: -1 off; 0 close() resets the connection
+    uint16_t max_segment = 0;              // TCP_MAXSEG (0: from the route)
+    uint32_t user_timeout_ms = 0;          // TCP_USER_TIMEOUT (0: the default retry limits)
 };
 
 class TcpSocket {
@@ -98,10 +107,11 @@ private:
 };
 
 struct TcpLimits {
-    uint32_t max_connections = 4096;     // every connection the layer holds, any state
-    uint32_t syn_backlog = 256;          // half-open connections per listener (then SYN cookies
-                                         // or drops: see tcp_listen.cc)
+    uint32_t max_connections = 4096;  // every connection the layer holds, any state
+    uint32_t syn_backlog = 256;       // half-open connections per listener (then SYN cookies
+                                      // or drops: see tcp_listen.cc)
     uint64_t max_buffered_bytes = 256ull << 20;  // payload held across all connections
+    uint32_t max_time_wait = 2048;  // TIME_WAIT entries kept (then the oldest is recycled)
 };
 
 class TcpLayer final : public Transport {
@@ -128,12 +138,14 @@ public:
     void for_each_connection(void (*visit)(const ConnectionInfo&, void*), void* context) const;
 
     struct Stats {
-        uint64_t segments_in, segments_out, retransmits, resets_sent, bad_segments,
-            syn_dropped, active_opens, passive_opens;
+        uint64_t segments_in, segments_out, retransmits, resets_sent, bad_segments, syn_dropped,
+            active_opens, passive_opens;
     };
     const Stats& stats() const;
 
 private:
+    friend class TcpConnection;
+    friend class TcpSocket;
     struct Impl;
     Impl* m_impl;
 };
