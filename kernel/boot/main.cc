@@ -4,6 +4,7 @@
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/arch/x86_64/syscall.h"
+#include "kernel/arch/x86_64/apic.h"
 #include "kernel/boot/pvh.h"
 #include "kernel/console/log.h"
 #include "kernel/console/serial.h"
@@ -117,6 +118,7 @@ extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
         }
         time::init_clock(hint);
     }
+    arch::init_apic();  // device interrupts are routed to this CPU's APIC ID
     // Devices need the heap, the page tables (MMIO mappings) and the clock (timeouts).
     drivers::virtio::discover_mmio_devices(boot::command_line(info), info.ram_ranges());
     drivers::virtio::discover_pci_devices(info.ram_ranges());

@@ -1,5 +1,5 @@
 // An open file description: what a file descriptor refers to. Each kind (the console, files
-// and directories of the VFS, pipes, eventfd, timerfd, epoll; sockets in a later issue)
+// and directories of the VFS, pipes, eventfd, timerfd, epoll, sockets)
 // implements the operations it supports; the rest fail the way Linux fails them.
 #pragma once
 
@@ -14,6 +14,10 @@
 
 namespace kernel::sys {
 struct LinuxStat;
+}
+
+namespace kernel::net {
+class SocketFile;
 }
 
 namespace kernel::fs {
@@ -55,6 +59,7 @@ public:
     // or directory), a pipe end, a timerfd, an epoll instance; nullptr or false for others.
     virtual InodeFile* as_inode_file() { return nullptr; }
     virtual PipeEnd* as_pipe() { return nullptr; }
+    virtual net::SocketFile* as_socket() { return nullptr; }
     virtual TimerFd* as_timerfd() { return nullptr; }
     virtual bool is_epoll() const { return false; }
 

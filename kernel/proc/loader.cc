@@ -1,6 +1,8 @@
 // Program start: manifest → ELF → address space → initial stack → ring 3.
 #include "kernel/proc/loader.h"
 
+#include "kernel/net/network.h"
+
 #include "kernel/sched/scheduler.h"
 
 #include "kernel/arch/x86_64/cpu_features.h"
@@ -242,6 +244,7 @@ void start_program(std::span<const std::byte> manifest_bytes, std::string_view) 
     auto parsed = Manifest::parse(manifest_bytes);
     if (parsed.is_error()) panic("the boot manifest is malformed");
     const Manifest& manifest = parsed.value();
+    net::init_network(manifest);  // with DHCP, waits (bounded) for an address
     std::string_view program = manifest.program();
     Executable exe{manifest.program_image(), nullptr, program};
     if (exe.bytes.empty()) {

@@ -3,6 +3,7 @@
 // a huge count costs no memory.
 #include "kernel/fs/inode_file.h"
 #include "kernel/fs/pipe.h"
+#include "kernel/net/socket.h"
 #include "kernel/proc/process.h"
 #include "kernel/sys/handlers.h"
 
@@ -120,7 +121,28 @@ SyscallResult sys_write(int fd, UserIn<char> buffer, uint64_t count) {
     return int64_t(TRY(write_from_user(*file, buffer.address(), count)));
 }
 
+// A socket takes a readv or writev as one message, as Linux's sock_read_iter does: a writev
+// is one send (one segment when it fits), a readv one receive. Nothing when not a socket.
+lib::Result<bool> socket_vectored(int fd, UserIn<IoVec> iov, int count, bool reading,
+                                  int64_t& moved) {
+    fs::FileRef file(TRY(proc::current().fds().get(fd)));
+    net::SocketFile* socket = file->as_socket();
+    if (!socket) return false;
+    if (count < 0) return lib::Errno::Inval;
+    net::UserIo io = TRY(net::UserIo::vectored(iov, size_t(count)));
+    if (reading) {
+        net::ReceiveRequest request{&io};
+        moved = int64_t(TRY(socket->receive(request)));
+    } else {
+        net::SendRequest request{&io};
+        moved = int64_t(TRY(socket->send(request)));
+    }
+    return true;
+}
+
 SyscallResult sys_readv(int fd, UserIn<IoVec> iov, int count) {
+    int64_t moved = 0;
+    if (TRY(socket_vectored(fd, iov, count, true, moved))) return moved;
     return vectored(fd, iov, count, read_to_user);
 }
 
@@ -153,6 +175,8 @@ SyscallResult sys_writev(int fd, UserIn<IoVec> iov, int count) {
         int64_t written = 0;
         if (TRY(write_gathered(*file, iov, count, written))) return written;
     }
+    int64_t moved = 0;
+    if (TRY(socket_vectored(fd, iov, count, false, moved))) return moved;
     return vectored(fd, iov, count, write_from_user);
 }
 

@@ -222,4 +222,24 @@ SyscallResult sys_timerfd_settime(int fd, int flags, UserIn<ItimerSpec> new_valu
                                   UserOut<ItimerSpec> old_value);
 SyscallResult sys_timerfd_gettime(int fd, UserOut<ItimerSpec> current);
 
+// socket.cc: sockets (kernel/net).
+SyscallResult sys_socket(int domain, int type, int protocol);
+SyscallResult sys_socketpair(int domain, int type, int protocol, UserOut<int> fds);
+SyscallResult sys_bind(int fd, uint64_t address, uint32_t length);
+SyscallResult sys_connect(int fd, uint64_t address, uint32_t length);
+SyscallResult sys_listen(int fd, int backlog);
+SyscallResult sys_accept(int fd, uint64_t address, uint64_t length_address);
+SyscallResult sys_accept4(int fd, uint64_t address, uint64_t length_address, int flags);
+SyscallResult sys_sendto(int fd, uint64_t buffer, uint64_t length, int flags, uint64_t address, uint32_t address_length);
+SyscallResult sys_recvfrom(int fd, uint64_t buffer, uint64_t length, int flags, uint64_t address, uint64_t length_address);
+SyscallResult sys_sendmsg(int fd, uint64_t message, int flags);
+SyscallResult sys_recvmsg(int fd, uint64_t message, int flags);
+SyscallResult sys_sendmmsg(int fd, uint64_t messages, uint32_t count, int flags);
+SyscallResult sys_recvmmsg(int fd, uint64_t messages, uint32_t count, int flags, UserIn<TimeSpec> timeout);
+SyscallResult sys_shutdown(int fd, int how);
+SyscallResult sys_getsockname(int fd, uint64_t address, uint64_t length_address);
+SyscallResult sys_getpeername(int fd, uint64_t address, uint64_t length_address);
+SyscallResult sys_setsockopt(int fd, int level, int name, uint64_t value, uint32_t length);
+SyscallResult sys_getsockopt(int fd, int level, int name, uint64_t value, uint64_t length_address);
+
 }  // namespace kernel::sys

@@ -28,7 +28,9 @@ std::optional<Ipv4Address> parse_ipv4(std::string_view text) {
 std::optional<uint8_t> netmask_prefix(Ipv4Address mask) {
     uint32_t inverted = ~mask.value;
     if (inverted & (inverted + 1)) return std::nullopt;  // ones must be contiguous from the top
-    return uint8_t(32 - __builtin_popcount(inverted));
+    uint8_t host_bits = 0;  // no __builtin_popcount: the freestanding build has no libgcc
+    for (; inverted; inverted >>= 1) ++host_bits;
+    return uint8_t(32 - host_bits);
 }
 
 void format_ipv4(FormatSink& out, Ipv4Address address) {

@@ -36,26 +36,29 @@ ArpCache::~ArpCache() {
 }
 
 void ArpCache::clear() {
-    for (uint32_t i = 0; i < m_capacity; ++i) release(m_entries[i]);
+    for (uint32_t i = 0; i < m_high; ++i) release(m_entries[i]);
 }
 
+// Scans stop at m_high, the slots ever used: a cache holds a handful of neighbours (the
+// gateway), not its capacity. The last hit is tried first (nearly every frame goes to it).
 ArpCache::Entry* ArpCache::find(Ipv4Address address) const {
-    for (uint32_t i = 0; i < m_capacity; ++i)
+    if (m_last && m_last->state != State::Free && m_last->address == address) return m_last;
+    for (uint32_t i = 0; i < m_high; ++i)
         if (m_entries[i].state != State::Free && m_entries[i].address == address)
-            return &m_entries[i];
+            return m_last = &m_entries[i];
     return nullptr;
 }
 
 // A free entry, or else the least recently used one, evicted.
 ArpCache::Entry& ArpCache::allocate(Ipv4Address address) {
-    Entry* victim = &m_entries[0];
-    for (uint32_t i = 0; i < m_capacity; ++i) {
-        Entry& e = m_entries[i];
-        if (e.state == State::Free) {
-            victim = &e;
-            break;
-        }
-        if (e.last_used < victim->last_used) victim = &e;
+    Entry* victim = nullptr;
+    for (uint32_t i = 0; i < m_high && !victim; ++i)
+        if (m_entries[i].state == State::Free) victim = &m_entries[i];
+    if (!victim && m_high < m_capacity) victim = &m_entries[m_high++];
+    if (!victim) {
+        victim = &m_entries[0];
+        for (uint32_t i = 0; i < m_capacity; ++i)
+            if (m_entries[i].last_used < victim->last_used) victim = &m_entries[i];
     }
     release(*victim);
     victim->address = address;
@@ -217,7 +220,7 @@ void ArpCache::send(uint16_t op, const MacAddress& eth_destination, const MacAdd
 }
 
 uint64_t ArpCache::run_timers(uint64_t now, Ipv4Address self) {
-    for (uint32_t i = 0; i < m_capacity; ++i) {
+    for (uint32_t i = 0; i < m_high; ++i) {
         Entry& e = m_entries[i];
         if ((e.state != State::Incomplete && e.state != State::Probe) || now < e.timer) continue;
         if (e.requests < kMaxRequests) {
@@ -237,7 +240,7 @@ uint64_t ArpCache::run_timers(uint64_t now, Ipv4Address self) {
 
 uint64_t ArpCache::next_deadline() const {
     uint64_t next = kNoDeadline;
-    for (uint32_t i = 0; i < m_capacity; ++i) {
+    for (uint32_t i = 0; i < m_high; ++i) {
         const Entry& e = m_entries[i];
         if ((e.state == State::Incomplete || e.state == State::Probe) && e.timer < next)
             next = e.timer;
@@ -253,7 +256,7 @@ std::optional<MacAddress> ArpCache::lookup(Ipv4Address address) const {
 
 size_t ArpCache::size() const {
     size_t n = 0;
-    for (uint32_t i = 0; i < m_capacity; ++i) n += m_entries[i].state != State::Free;
+    for (uint32_t i = 0; i < m_high; ++i) n += m_entries[i].state != State::Free;
     return n;
 }
 

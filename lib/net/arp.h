@@ -82,6 +82,8 @@ private:
     Link& m_link;
     Entry* m_entries = nullptr;
     uint32_t m_capacity;
+    uint32_t m_high = 0;  // slots [0, m_high) have been used; the rest were never touched
+    mutable Entry* m_last = nullptr;  // the last entry find() returned
     uint32_t m_max_pending;
     uint64_t m_in = 0, m_out = 0, m_pending_dropped = 0;
 };

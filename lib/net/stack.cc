@@ -55,7 +55,16 @@ Stack::~Stack() {
 }
 
 void Stack::register_transport(uint8_t protocol, Transport& transport) {
-    m_impl->transports[protocol] = &transport;
+    Impl& s = *m_impl;
+    Transport* previous = s.transports[protocol];
+    s.transports[protocol] = &transport;
+    for (size_t i = 0; i < s.registered_count; ++i)
+        if (s.registered[i] == previous) {
+            s.registered[i] = &transport;
+            return;
+        }
+    if (s.registered_count < sizeof s.registered / sizeof s.registered[0])
+        s.registered[s.registered_count++] = &transport;
 }
 
 void Stack::register_udp(UdpLayer& udp) {
@@ -218,8 +227,7 @@ uint64_t Stack::run_timers(uint64_t now) {
                                  impl.env.now_ns());
         },
         &s);
-    for (Transport* t : s.transports)
-        if (t) t->run_timers(now);
+    for (size_t i = 0; i < s.registered_count; ++i) s.registered[i]->run_timers(now);
     return next_deadline();
 }
 
@@ -232,8 +240,8 @@ uint64_t Stack::next_deadline() const {
         next = earliest(next, ifc.arp->next_deadline());
         if (ifc.dhcp) next = earliest(next, ifc.dhcp->next_deadline());
     }
-    for (const Transport* t : s.transports)
-        if (t) next = earliest(next, t->next_deadline());
+    for (size_t i = 0; i < s.registered_count; ++i)
+        next = earliest(next, s.registered[i]->next_deadline());
     return next;
 }
 

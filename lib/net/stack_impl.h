@@ -56,6 +56,9 @@ struct Stack::Impl {
     Interface* interfaces[kMaxInterfaces] = {};
     size_t count = 0;
     Transport* transports[256] = {};
+    // The registered ones, compactly: the timer paths visit these, not 256 slots.
+    Transport* registered[8] = {};
+    size_t registered_count = 0;
     Reassembler reassembler;
     LoopbackQueue loopback;
     Icmp icmp;

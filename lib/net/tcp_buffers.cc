@@ -27,7 +27,7 @@ void ByteRing::write_at(uint32_t offset, std::span<const uint8_t> data) {
     while (done < data.size()) {
         size_t chunk = m_capacity - pos;
         if (chunk > data.size() - done) chunk = data.size() - done;
-        for (size_t i = 0; i < chunk; ++i) m_data[pos + i] = data[done + i];
+        __builtin_memcpy(m_data + pos, data.data() + done, chunk);
         done += chunk;
         pos = 0;
     }
@@ -48,8 +48,11 @@ uint32_t ByteRing::copy_out(uint32_t offset, std::span<uint8_t> dst) const {
     std::span<const uint8_t> parts[2];
     pieces(offset, n, parts);
     size_t at = 0;
-    for (auto& part : parts)
-        for (uint8_t b : part) dst[at++] = b;
+    for (auto& part : parts) {
+        if (part.empty()) continue;
+        __builtin_memcpy(dst.data() + at, part.data(), part.size());
+        at += part.size();
+    }
     return n;
 }
 

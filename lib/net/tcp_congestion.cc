@@ -50,6 +50,7 @@ void TcpConnection::on_new_ack(uint32_t acked, const TcpSegment& seg) {
     }
     // RFC 6298 §5.2/§5.3: stop the timer when all is acknowledged, else restart it.
     if (!persist) rexmit_deadline = snd_una == snd_max ? kNoDeadline : layer.now + rto;
+    note_deadline(rexmit_deadline);
 
     if (in_recovery) {
         if (seq_geq(seg.ack, recover)) {
@@ -113,6 +114,7 @@ void TcpConnection::on_dupack(const TcpSegment& seg) {
     }
     cwnd = ssthresh + 3 * smss;
     rexmit_deadline = layer.now + rto;
+    note_deadline(rexmit_deadline);
 }
 
 void TcpConnection::update_scoreboard(const TcpSegment& seg) {

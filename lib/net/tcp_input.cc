@@ -246,6 +246,7 @@ bool TcpConnection::handle_ack(const TcpSegment& seg) {
             if (fin_acked) {
                 state = TcpState::FinWait2;
                 if (owner_closed) state_deadline = layer.now + tcp_const::kFinWait2;
+                note_deadline(state_deadline);
             }
             break;
         case TcpState::Closing:
@@ -262,6 +263,7 @@ bool TcpConnection::handle_ack(const TcpSegment& seg) {
             if (seg.has(kFin)) {
                 ack_now = true;
                 state_deadline = layer.now + tcp_const::kTimeWait;
+                note_deadline(state_deadline);
             }
             break;
         default:
@@ -348,6 +350,7 @@ void TcpConnection::receive_data(uint32_t seq, std::span<const uint8_t> data) {
             ack_now = true;
         } else if (delack_deadline == kNoDeadline) {
             delack_deadline = layer.now + tcp_const::kDelayedAck;
+            note_deadline(delack_deadline);
         }
         if (ooo_fin && ooo_fin_seq == rcv_nxt) receive_fin();
         notify(events::kReadable);

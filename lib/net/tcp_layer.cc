@@ -321,18 +321,19 @@ uint64_t TcpLayer::run_timers(uint64_t now) {
     for (TcpConnection* c = m_impl->all; c; c = c->all_next)
         if (!c->dead) c->run_timers(now);
     m_impl->sweep();
-    return next_deadline();
-}
-
-uint64_t TcpLayer::next_deadline() const {
-    uint64_t best = kNoDeadline;
-    if (!m_impl) return best;
+    uint64_t best = kNoDeadline;  // exact again
     for (const TcpConnection* c = m_impl->all; c; c = c->all_next) {
         if (c->dead) continue;
         uint64_t d = c->next_deadline();
         if (d < best) best = d;
     }
+    m_impl->earliest = best;
     return best;
+}
+
+uint64_t TcpLayer::next_deadline() const {
+    // A lower bound (Impl::earliest): at worst a wakeup finds nothing due and makes it exact.
+    return m_impl ? m_impl->earliest : kNoDeadline;
 }
 
 void TcpLayer::for_each_connection(void (*visit)(const ConnectionInfo&, void*),

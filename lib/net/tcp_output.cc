@@ -85,6 +85,7 @@ void TcpConnection::arm_rexmit() {
     if (rexmit_deadline == kNoDeadline || persist) {
         persist = false;
         rexmit_deadline = layer.now + rto;
+        note_deadline(rexmit_deadline);
     }
 }
 
@@ -175,6 +176,7 @@ void TcpConnection::output() {
             if (snd_wnd == 0 && snd_una == snd_max && !persist) {
                 persist = true;
                 rexmit_deadline = layer.now + rto;
+                note_deadline(rexmit_deadline);
             }
             break;
         }
@@ -194,6 +196,7 @@ void TcpConnection::output() {
         !options.cork && !more) {
         persist = true;
         rexmit_deadline = layer.now + rto;
+        note_deadline(rexmit_deadline);
     }
 }
 

@@ -290,6 +290,7 @@ void TcpSocket::close() {
             c.write_shut = true;
             c.queue_fin();
             if (c.state == TcpState::FinWait2) c.state_deadline = layer.now + kFinWait2;
+            c.note_deadline(c.state_deadline);
             break;
     }
     layer.sweep();

@@ -46,6 +46,7 @@ void TcpConnection::rexmit_timeout() {
         send_probe();
         uint64_t backoff = rto << (retries < 10 ? retries : 10);
         rexmit_deadline = now + (backoff > kMaxRto ? kMaxRto : backoff);
+        note_deadline(rexmit_deadline);
         return;
     }
     if (snd_una == snd_max) return;
@@ -70,12 +71,14 @@ void TcpConnection::rexmit_timeout() {
     on_timeout();
     output();
     if (rexmit_deadline == kNoDeadline && snd_una != snd_max) rexmit_deadline = now + rto;
+    note_deadline(rexmit_deadline);
 }
 
 void TcpConnection::arm_keepalive() {
     bool on = options.keepalive && (state == TcpState::Established || state == TcpState::CloseWait);
     keepalive_deadline =
         on ? last_received + uint64_t{options.keepalive_idle_s} * 1000 * kMs : kNoDeadline;
+    note_deadline(keepalive_deadline);
 }
 
 void TcpConnection::keepalive_timeout() {
@@ -86,17 +89,20 @@ void TcpConnection::keepalive_timeout() {
     uint64_t idle = uint64_t{options.keepalive_idle_s} * 1000 * kMs;
     uint64_t interval = uint64_t{options.keepalive_interval_s} * 1000 * kMs;
     if (keepalive_probes == 0 && now < last_received + idle) {
-        keepalive_deadline = last_received + idle;  // traffic since: wait a full idle again
+        keepalive_deadline = last_received + idle;
+        note_deadline(keepalive_deadline);  // traffic since: wait a full idle again
         return;
     }
     if (snd_una != snd_max || unsent() > 0) {
-        keepalive_deadline = now + idle;  // data in flight: the retransmission timer watches
+        keepalive_deadline = now + idle;
+        note_deadline(keepalive_deadline);  // data in flight: the retransmission timer watches
         return;
     }
     if (keepalive_probes >= options.keepalive_count) return abort(Errno::TimedOut);
     send_probe();
     ++keepalive_probes;
     keepalive_deadline = now + interval;
+    note_deadline(keepalive_deadline);
 }
 
 void TcpConnection::enter_time_wait() {
@@ -104,6 +110,7 @@ void TcpConnection::enter_time_wait() {
     rexmit_deadline = delack_deadline = keepalive_deadline = kNoDeadline;
     persist = false;
     state_deadline = layer.now + kTimeWait;
+    note_deadline(state_deadline);
     if (send_ring.allocated()) {
         layer.buffered_bytes -= send_ring.capacity();
         send_ring.release();

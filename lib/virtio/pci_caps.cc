@@ -69,8 +69,17 @@ Capabilities find_capabilities(const ConfigSpace& config) {
         uint32_t header = config.read32(at);
         uint8_t id = uint8_t(header);
         if (id == kCapIdVendor) take_vendor_capability(config, at, header, caps);
-        if (id == kCapIdMsix && (uint16_t(header >> 16) & kMsixControlEnable))
-            caps.msix_enabled = true;
+        if (id == kCapIdMsix) {
+            uint16_t control = uint16_t(header >> 16);
+            if (control & kMsixControlEnable) caps.msix_enabled = true;
+            if (!caps.msix.present && uint32_t(at) + 12 <= kConfigSpaceSize) {
+                uint32_t table = config.read32(uint8_t(at + 4));
+                uint8_t bar = uint8_t(table & 7);
+                uint16_t size = uint16_t((control & 0x7ff) + 1);
+                if (bar <= kMaxBarIndex)
+                    caps.msix = {true, at, size, {true, bar, table & ~7u, uint32_t(size) * 16}};
+            }
+        }
         at = uint8_t((header >> 8) & 0xfc);
     }
     return caps;

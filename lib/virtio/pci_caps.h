@@ -44,6 +44,14 @@ struct Capabilities {
     uint32_t notify_off_multiplier = 0;
     // MSI-X is enabled: a legacy device then moves its configuration (4.1.4.10).
     bool msix_enabled = false;
+    // The MSI-X capability (PCI 3.0, 6.8.2): where it sits in configuration space, how many
+    // table entries, and the table inside a BAR (16 bytes per entry).
+    struct Msix {
+        bool present = false;
+        uint8_t capability = 0;  // config-space offset of the capability
+        uint16_t table_size = 0;
+        Region table;
+    } msix;
 
     // 4.1.4.3-4.1.4.5: a modern driver needs the common, notify and ISR structures.
     bool modern() const { return common.present && notify.present && isr.present; }

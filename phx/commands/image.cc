@@ -122,6 +122,16 @@ ImageSpec image_spec(const Config& config, const std::string& program, const std
     spec.dirs = config.dirs;
     spec.map_dirs = config.map_dirs;
     spec.name_servers = config.name_servers;
+    if (config.run.ip_address) {
+        spec.kernel_options.emplace_back("ipaddr", *config.run.ip_address);
+        if (config.run.netmask) spec.kernel_options.emplace_back("netmask", *config.run.netmask);
+        if (config.run.gateway) spec.kernel_options.emplace_back("gateway", *config.run.gateway);
+    }
+    if (!config.name_servers.empty()) {
+        std::string joined;
+        for (const auto& server : config.name_servers) joined += (joined.empty() ? "" : ",") + server;
+        spec.kernel_options.emplace_back("nameservers", joined);
+    }
     spec.size_bytes = config.base_volume_bytes.value_or(0);
     spec.timestamp = image_timestamp();
     return spec;

@@ -143,6 +143,12 @@ std::vector<std::byte> override_manifest(const std::string& disk, const std::vec
     manifest.for_each(lib::manifest::RecordType::DebugFlag,
                       [&](const auto& r) { launch.debug_flags.emplace_back(r.text()); });
     launch.debug_flags.insert(launch.debug_flags.end(), flags.begin(), flags.end());
+    manifest.for_each(lib::manifest::RecordType::Option, [&](const auto& r) {
+        std::string_view text = r.text();
+        size_t equals = text.find('=');
+        if (equals != std::string_view::npos)
+            launch.options.emplace_back(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));
+    });
     return build_manifest(launch);
 }
 
@@ -198,6 +204,8 @@ std::string cached_image(const ImageSpec& spec) {
         mix_text("|");
         for (const auto& item : list) mix_text(item);
     }
+    mix_text("|");
+    for (const auto& [key, value] : spec.kernel_options) mix_text(key + "=" + value);
     mix(&spec.timestamp, sizeof(spec.timestamp));
     mix(&spec.size_bytes, sizeof(spec.size_bytes));
     char key[40];
@@ -288,6 +296,7 @@ int run(const RunOptions& given) {
             if (std::find(image.debug_flags.begin(), image.debug_flags.end(), flag) == image.debug_flags.end())
                 image.debug_flags.push_back(flag);
         disk = cached_image(image);
+        launch.options = image.kernel_options;
         if (!program.dynamic && options.config.empty()) {
             launch.image = program.bytes;
             manifest = build_manifest(launch);

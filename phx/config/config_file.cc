@@ -39,13 +39,13 @@ constexpr std::string_view kTopRefused[] = {
     "PackageBaseURL", "PackageManifestURL", "ProgramPath", "Runtime", "TargetConfig",
     "TargetRoot", "TFSv4", "Uefi", "UefiBoot", "Version", "VolumesDir"};
 constexpr std::string_view kRunHonoured[] = {
-    "Accel", "CPUs", "MaxRestarts", "Memory", "Ports", "RestartBackoff", "RestartWindow",
-    "TapName", "UDPPorts", "Verbose"};
+    "Accel", "CPUs", "Gateway", "IPAddress", "MaxRestarts", "Memory", "NetMask", "Ports",
+    "RestartBackoff", "RestartWindow", "TapName", "UDPPorts", "Verbose"};
 constexpr std::string_view kRunRefused[] = {
     "AtExit", "AttachVolumeOnInstanceCreate", "Background", "BridgeIPAddress", "BridgeName",
-    "Bridged", "CanIPForward", "Debug", "GPUType", "GPUs", "Gateway", "GdbPort", "IPAddress",
+    "Bridged", "CanIPForward", "Debug", "GPUType", "GPUs", "GdbPort",
     "IPv6Address", "ImageName", "InstanceGroup", "InstanceName", "JSON", "Kernel", "Klibs",
-    "Mgmt", "Mounts", "NetMask", "Nics", "QMP", "ShowDebug", "ShowErrors", "ShowWarnings",
+    "Mgmt", "Mounts", "Nics", "QMP", "ShowDebug", "ShowErrors", "ShowWarnings",
     "ThreadsPerCore", "Vga", "VolumeSizeInGb"};
 constexpr std::string_view kCloudHonoured[] = {
     "BucketName", "BucketNamespace", "DomainName", "Flavor", "ImageName", "ImageType",
@@ -455,6 +455,21 @@ RunConfig read_run_config(const Reader& reader, const Json& object) {
                         "or spaces)");
         if (!name.empty()) run.tap_name = name;  // "" is OPS's default: no TAP
     }
+    // A static address (OPS's RunConfig.IPAddress/NetMask/Gateway): the kernel then skips DHCP.
+    auto read_address = [&](const char* key, std::optional<std::string>& out) {
+        auto* field = get(f, key);
+        if (!field) return;
+        std::string text = reader.string(*field);
+        if (text.empty()) return;  // OPS's default: unset
+        if (!is_ipv4(text))
+            reader.fail(field->path + " " + quote(text) + ": expected an IPv4 address like \"10.0.2.15\"");
+        out = text;
+    };
+    read_address("IPAddress", run.ip_address);
+    read_address("NetMask", run.netmask);
+    read_address("Gateway", run.gateway);
+    if ((run.netmask || run.gateway) && !run.ip_address)
+        reader.fail("RunConfig.NetMask and RunConfig.Gateway need RunConfig.IPAddress");
     if (auto* field = get(f, "Memory")) {
         std::string text = reader.string(*field);
         try {

@@ -47,6 +47,9 @@ struct RunConfig {
     std::vector<PortRange> ports;                // Ports: "8080", "8000-8010", "80,443"
     std::vector<PortRange> udp_ports;            // UDPPorts: the same forms, UDP
     std::optional<std::string> tap_name;         // TapName: run on this TAP device (phx run --tap)
+    std::optional<std::string> ip_address;       // IPAddress: a static guest address (no DHCP)
+    std::optional<std::string> netmask;          // NetMask: with IPAddress (default 255.255.255.0)
+    std::optional<std::string> gateway;          // Gateway: with IPAddress
     std::optional<uint64_t> memory_mib;          // Memory: "512M", "2G" (phx/config/memory_size.h)
     std::optional<uint32_t> cpus;                // CPUs: 1 or more
     std::optional<bool> accel;                   // Accel: true = --accel auto, false = --accel tcg

@@ -110,6 +110,7 @@ void build_image(const ImageSpec& spec, const std::string& out_path) {
     launch.args = spec.args;
     launch.env = spec.env;
     launch.debug_flags = spec.debug_flags;
+    launch.options = spec.kernel_options;
     tree.add_bytes(kImageManifestPath, build_manifest(launch));
 
     ImageOptions image;

@@ -24,6 +24,8 @@ struct ImageSpec {
     std::vector<std::string> dirs;
     std::vector<std::pair<std::string, std::string>> map_dirs;  // host path or glob -> image dir
     std::vector<std::string> name_servers;                      // default 8.8.8.8
+    // Manifest Option records for the kernel (docs/manifest.md, "Options").
+    std::vector<std::pair<std::string, std::string>> kernel_options;
     uint64_t size_bytes = 0;                                    // 0: sized to fit
     uint64_t timestamp = 0;                                     // image_timestamp()
 };

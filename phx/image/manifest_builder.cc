@@ -34,6 +34,8 @@ std::vector<std::byte> build_manifest(const Launch& launch) {
     for (const auto& entry : launch.env) add_text(writer, RecordType::Env, "-e " + entry, entry);
     for (const auto& flag : launch.debug_flags)
         add_text(writer, RecordType::DebugFlag, "-d " + flag, flag);
+    for (const auto& [key, value] : launch.options)
+        add_text(writer, RecordType::Option, "the option " + key, key + "=" + value);
     if (!launch.image.empty()) writer.add_bytes(RecordType::ProgramImage, launch.image);
     auto bytes = writer.finish();
     // The kernel parses with the same code; a manifest it would refuse is phx's bug.

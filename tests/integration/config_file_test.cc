@@ -173,9 +173,9 @@ TEST(ConfigFile, RefusesEveryOtherOpsKeyByName) {
     }
     for (const char* key :
          {"AtExit", "AttachVolumeOnInstanceCreate", "Background", "BridgeIPAddress", "BridgeName",
-          "Bridged", "CanIPForward", "Debug", "GPUType", "GPUs", "Gateway", "GdbPort", "IPAddress",
+          "Bridged", "CanIPForward", "Debug", "GPUType", "GPUs", "GdbPort",
           "IPv6Address", "ImageName", "InstanceGroup", "InstanceName", "JSON", "Kernel", "Klibs",
-          "Mgmt", "Mounts", "NetMask", "Nics", "QMP", "ShowDebug", "ShowErrors", "ShowWarnings",
+          "Mgmt", "Mounts", "Nics", "QMP", "ShowDebug", "ShowErrors", "ShowWarnings",
           "ThreadsPerCore", "Vga", "VolumeSizeInGb"}) {
         // Refused whatever the value, even OPS's default: nothing is silently different.
         std::string text = std::string(R"({"RunConfig": {")") + key + R"(": false}})";
@@ -193,6 +193,20 @@ TEST(ConfigFile, RefusesEveryOtherOpsKeyByName) {
     EXPECT_ERROR(R"({"RunConfig": {"GdbPort": 1234}})",
                  "config.json: RunConfig.GdbPort is not supported yet");
     EXPECT_ERROR(R"({"klibs": ["ntp"]})", "config.json: klibs is not supported yet");
+}
+
+TEST(ConfigFile, StaticAddressKeys) {
+    EXPECT_ERROR_STARTS(R"({"RunConfig": {"IPAddress": "10.0.2"}})",
+                        "config.json: RunConfig.IPAddress '10.0.2': expected an IPv4 address");
+    EXPECT_ERROR_STARTS(R"({"RunConfig": {"Gateway": "10.0.2.2"}})",
+                        "config.json: RunConfig.NetMask and RunConfig.Gateway need RunConfig.IPAddress");
+    EXPECT_ERROR_STARTS(R"({"RunConfig": {"IPAddress": "10.0.2.15", "NetMask": "x"}})",
+                        "config.json: RunConfig.NetMask 'x': expected an IPv4 address");
+    Config c = parse(R"({"RunConfig": {"IPAddress": "192.168.100.2", "NetMask": "255.255.255.0",
+                                       "Gateway": "192.168.100.1"}})");
+    EXPECT_EQ(c.run.ip_address, "192.168.100.2");
+    EXPECT_EQ(c.run.netmask, "255.255.255.0");
+    EXPECT_EQ(c.run.gateway, "192.168.100.1");
 }
 
 TEST(ConfigFile, UnknownKeysNameTheClosestKnownOne) {

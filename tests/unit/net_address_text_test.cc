@@ -1,6 +1,8 @@
 // lib/net/address_text and the checksum helpers of lib/net/bytes.h.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "lib/net/address_text.h"
 #include "lib/net/bytes.h"
 
@@ -15,9 +17,9 @@ TEST(NetAddressText, ParsesDottedQuads) {
 }
 
 TEST(NetAddressText, RefusesEverythingElse) {
-    for (const char* bad : {"", "1", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", " 1.2.3.4",
-                            "01.2.3.4", "1..2.3", "1.2.3.", "a.b.c.d", "1.2.3.4/24", "1234.1.1.1",
-                            "-1.2.3.4"})
+    for (const char* bad :
+         {"", "1", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", " 1.2.3.4", "01.2.3.4", "1..2.3",
+          "1.2.3.", "a.b.c.d", "1.2.3.4/24", "1234.1.1.1", "-1.2.3.4"})
         EXPECT_FALSE(lib::net::parse_ipv4(bad).has_value()) << bad;
 }
 
@@ -62,6 +64,40 @@ TEST(NetChecksum, PseudoHeaderMatchesBytes) {
     const uint8_t bytes[] = {10, 0, 2, 15, 10, 0, 2, 2, 0, 6, 0x05, 0xdc};
     EXPECT_EQ(lib::net::checksum_fold(lib::net::pseudo_header_sum(0x0a00020f, 0x0a000202, 6, 1500)),
               lib::net::checksum_fold(lib::net::checksum_add(0, bytes)));
+}
+
+}  // namespace
+
+namespace {
+
+// The RFC 1071 definition, one big-endian 16-bit word at a time.
+uint16_t reference_sum(const std::vector<uint8_t>& data) {
+    uint64_t sum = 0;
+    for (size_t i = 0; i < data.size(); i += 2)
+        sum += uint32_t{data[i]} << 8 | (i + 1 < data.size() ? data[i + 1] : 0);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return uint16_t(sum);
+}
+
+TEST(NetChecksum, MatchesTheDefinitionForEveryLengthAndStart) {
+    uint32_t seed = 12345;
+    auto next = [&seed] { return seed = seed * 1103515245 + 12345, uint8_t(seed >> 16); };
+    for (size_t length = 0; length < 300; ++length) {
+        std::vector<uint8_t> data(length);
+        for (auto& b : data) b = next();
+        if (length % 7 == 0)
+            for (auto& b : data) b = 0xff;  // carries everywhere
+        uint16_t expected = reference_sum(data);
+        uint16_t got = lib::net::checksum_fold(lib::net::checksum_add(0, data));
+        // 0x0000 and 0xffff are the same number in one's complement.
+        EXPECT_TRUE(got == expected || (got == 0xffff && expected == 0) ||
+                    (got == 0 && expected == 0xffff))
+            << "length " << length;
+        // A running sum carried in gives the same total.
+        uint16_t chained = lib::net::checksum_fold(lib::net::checksum_add(0xfffff, data));
+        uint16_t direct = lib::net::checksum_fold(uint32_t{expected} + 0xfffff);
+        EXPECT_EQ(lib::net::checksum_finish(chained), lib::net::checksum_finish(direct)) << length;
+    }
 }
 
 }  // namespace

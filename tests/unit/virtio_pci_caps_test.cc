@@ -87,6 +87,21 @@ TEST(VirtioPciCaps, ReportsMsixEnabled) {
     EXPECT_TRUE(find_capabilities(c).msix_enabled);
 }
 
+TEST(VirtioPciCaps, FindsTheMsixTable) {
+    FakeConfig c = qemu_like();
+    c.put32(0x9c, 0x2000 | 1);  // table at BAR 1, offset 0x2000
+    Capabilities caps = find_capabilities(c);
+    ASSERT_TRUE(caps.msix.present);
+    EXPECT_EQ(caps.msix.capability, 0x98);
+    EXPECT_EQ(caps.msix.table_size, 2);
+    EXPECT_EQ(caps.msix.table.bar, 1);
+    EXPECT_EQ(caps.msix.table.offset, 0x2000u);
+    EXPECT_EQ(caps.msix.table.length, 32u);
+    c.put32(0x9c, 0x2000 | 7);  // BIR 7 does not exist
+    EXPECT_FALSE(find_capabilities(c).msix.present);
+    EXPECT_FALSE(find_capabilities(FakeConfig{}).msix.present);
+}
+
 TEST(VirtioPciCaps, LoopsEndAfterAConfigSpaceWorth) {
     FakeConfig c;
     c.first(0x40);

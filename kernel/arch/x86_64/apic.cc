@@ -1,5 +1,6 @@
 // Local APIC registers by their xAPIC offsets; in x2APIC mode MSR 0x800 + offset / 16.
 #include "kernel/arch/x86_64/apic.h"
+#include "kernel/arch/x86_64/irq.h"
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/cpu_features.h"
@@ -49,6 +50,7 @@ uint64_t tsc_ticks(uint64_t ns) {
 }  // namespace
 
 void init_apic() {
+    if (g_mode != Mode::Off) return;  // brought up early for device interrupts
     uint64_t base = rdmsr(kMsrApicBase);
     if (cpu().x2apic) {
         wrmsr(kMsrApicBase, base | kApicBaseEnable | kApicBaseX2);
@@ -102,6 +104,12 @@ void apic_timer_stop() {
 }
 
 void apic_eoi() { write_reg(kRegEoi, 0); }
+
+uint32_t apic_id() {
+    constexpr uint32_t kRegId = 0x20;
+    if (g_mode == Mode::X2apic) return read_reg(kRegId);  // the whole 32-bit x2APIC ID
+    return read_reg(kRegId) >> 24;
+}
 
 const char* apic_mode_name() {
     if (g_mode == Mode::Off) return "none";

@@ -9,7 +9,8 @@ namespace kernel::arch {
 
 inline constexpr int kVectorTimer = 0x20;
 
-// Enables the APIC with its timer masked. After the clock is calibrated.
+// Enables the APIC with its timer masked. After the clock is calibrated; once (later calls
+// return at once).
 void init_apic();
 // One timer interrupt at monotonic time `deadline_ns` (or at once if it has passed),
 // replacing any armed one.

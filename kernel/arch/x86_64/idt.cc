@@ -1,8 +1,9 @@
-// The IDT: exception vectors 0-31 go to the stubs of interrupt_entry.S; the rest to a
-// spurious-vector stub until devices use interrupts.
+// The IDT: exception vectors 0-31, the timer and the device vectors (irq.h) go to the stubs
+// of interrupt_entry.S; the rest to a spurious-vector stub.
 #include "kernel/arch/x86_64/idt.h"
 
 #include "kernel/arch/x86_64/apic.h"
+#include "kernel/arch/x86_64/irq.h"
 
 #include <cstdint>
 
@@ -12,6 +13,7 @@
 extern "C" const uint64_t trap_stub_table[32];
 extern "C" void trap_stub_spurious();
 extern "C" void trap_stub_32();
+extern "C" const uint64_t irq_stub_table[16];
 
 namespace kernel::arch {
 
@@ -46,6 +48,8 @@ void init_idt() {
         set_gate(v, reinterpret_cast<uint64_t>(&trap_stub_spurious), 0, 0);
     for (int v = 0; v < 32; ++v) set_gate(v, trap_stub_table[v], 0, 0);
     set_gate(kVectorTimer, reinterpret_cast<uint64_t>(&trap_stub_32), 0, 0);
+    for (int i = 0; i < kDeviceVectorCount; ++i)
+        set_gate(kFirstDeviceVector + i, irq_stub_table[i], 0, 0);
     // int3 and into from ring 3 must raise #BP/#OF, not #GP.
     set_gate(kVectorBreakpoint, trap_stub_table[kVectorBreakpoint], 0, 3);
     set_gate(kVectorOverflow, trap_stub_table[kVectorOverflow], 0, 3);

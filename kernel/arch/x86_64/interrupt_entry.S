@@ -88,6 +88,23 @@ TRAP_NOERR 28
 TRAP_ERR 29
 TRAP_ERR 30
 TRAP_NOERR 31
+// Device interrupts (kernel/arch/x86_64/irq.h): vectors 0x30-0x3f.
+TRAP_NOERR 48
+TRAP_NOERR 49
+TRAP_NOERR 50
+TRAP_NOERR 51
+TRAP_NOERR 52
+TRAP_NOERR 53
+TRAP_NOERR 54
+TRAP_NOERR 55
+TRAP_NOERR 56
+TRAP_NOERR 57
+TRAP_NOERR 58
+TRAP_NOERR 59
+TRAP_NOERR 60
+TRAP_NOERR 61
+TRAP_NOERR 62
+TRAP_NOERR 63
 TRAP_NOERR 32
 TRAP_NOERR 255
 
@@ -127,5 +144,10 @@ trap_stub_table:
     .quad trap_stub_18, trap_stub_19, trap_stub_20, trap_stub_21, trap_stub_22, trap_stub_23
     .quad trap_stub_24, trap_stub_25, trap_stub_26, trap_stub_27, trap_stub_28, trap_stub_29
     .quad trap_stub_30, trap_stub_31
+.globl irq_stub_table
+irq_stub_table:
+    .quad trap_stub_48, trap_stub_49, trap_stub_50, trap_stub_51, trap_stub_52, trap_stub_53
+    .quad trap_stub_54, trap_stub_55, trap_stub_56, trap_stub_57, trap_stub_58, trap_stub_59
+    .quad trap_stub_60, trap_stub_61, trap_stub_62, trap_stub_63
 .globl trap_stub_spurious
 .set trap_stub_spurious, trap_stub_255

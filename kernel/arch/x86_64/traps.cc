@@ -3,6 +3,7 @@
 // backtrace).
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/irq.h"
 #include "kernel/arch/x86_64/apic.h"
 #include "kernel/sched/scheduler.h"
 #include "kernel/arch/x86_64/layout.h"
@@ -74,6 +75,10 @@ extern "C" void handle_trap(kernel::arch::TrapFrame* frame) {
     if (vector == 255) return;  // spurious
     if (vector == kVectorTimer) {
         kernel::sched::timer_interrupt();
+        if (frame->from_user()) kernel::sched::return_to_user_point(*frame);
+        return;
+    }
+    if (dispatch_device_irq(vector)) {
         if (frame->from_user()) kernel::sched::return_to_user_point(*frame);
         return;
     }

@@ -2,6 +2,9 @@
 // 4.2.3.1 device checks, 4.2.3.2 virtqueue configuration).
 #include "kernel/drivers/virtio/mmio.h"
 
+#include "kernel/arch/x86_64/irq.h"
+#include "kernel/drivers/ioapic.h"
+
 #include "kernel/console/log.h"
 #include "kernel/mm/page_table.h"
 #include "lib/base/checked.h"
@@ -104,6 +107,12 @@ uint64_t MmioDevice::read_config64(uint32_t offset) const {
         if (read(mmio::kConfigGeneration) == generation) break;
     }
     return value;
+}
+
+lib::ErrorOr MmioDevice::enable_interrupt(void (*handler)(void*), void* context) {
+    if (m_window.irq == 0) return lib::Errno::NoDev;
+    int vector = TRY(arch::allocate_irq_vector(handler, context));
+    return drivers::route_gsi(m_window.irq, vector);
 }
 
 uint32_t MmioDevice::acknowledge_interrupt() {

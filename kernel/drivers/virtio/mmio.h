@@ -1,7 +1,6 @@
 // The virtio-mmio transport, driver side (virtio 1.2, 4.2.3): finds the devices the command
 // line announces, checks them and registers each for the driver that claims its device ID.
-// Drivers poll their used rings for now; acknowledge_interrupt() is where an IRQ handler will
-// come in.
+// Interrupts come on the GSI the command line gives, through the I/O APIC.
 #pragma once
 
 #include <cstdint>
@@ -29,10 +28,9 @@ public:
     // Device configuration space: offset 0x100 on (4.2.2).
     uint32_t read_config32(uint32_t offset) const override;
     uint64_t read_config64(uint32_t offset) const override;
+    lib::ErrorOr enable_interrupt(void (*handler)(void*), void* context) override;
     // Reads and acknowledges InterruptStatus (kInterruptUsedBuffer, kInterruptConfigChange).
-    // FIXME(#5): called from the device's IRQ handler once the kernel has an interrupt
-    // controller; until then drivers poll their used rings.
-    uint32_t acknowledge_interrupt();
+    uint32_t acknowledge_interrupt() override;
 
 protected:
     uint8_t status() const override;

@@ -100,8 +100,17 @@ lib::Result<Transport*> make_modern(BarSet& bars, pci::Address address, uint32_t
     if (caps.device.present)
         registers.device =
             TRY(map_region(bars, caps.device, 4, kMaxDeviceConfigMap, registers.device_length));
+    if (caps.msix.present) {
+        // Without its table the device is still usable: its driver polls.
+        uint64_t table_length = 0;
+        auto table = map_region(bars, caps.msix.table, 16, caps.msix.table.length, table_length);
+        if (table.has_value()) {
+            registers.msix_table = table.value();
+            registers.msix_capability = caps.msix.capability;
+        }
+    }
     pci::enable(address, pci::kCommandMemory | pci::kCommandBusMaster | pci::kCommandIntxDisable);
-    Transport* device = mm::try_make<ModernPciDevice>(location, type, registers);
+    Transport* device = mm::try_make<ModernPciDevice>(location, type, registers, address);
     if (!device) return lib::Errno::NoMem;
     return device;
 }

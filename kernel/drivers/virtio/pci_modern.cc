@@ -1,6 +1,8 @@
 // virtio-pci modern: the common configuration structure's registers (virtio 1.2, 4.1.4.3).
 #include "kernel/drivers/virtio/pci_modern.h"
 
+#include "kernel/arch/x86_64/irq.h"
+
 #include "lib/base/checked.h"
 #include "lib/virtio/pci_caps.h"
 #include "lib/virtio/pci_regs.h"
@@ -11,8 +13,8 @@ namespace common = lib::virtio::pci::common;
 using lib::virtio::DriverQueue;
 
 ModernPciDevice::ModernPciDevice(const char* location, uint32_t device_id,
-                                 const ModernPciRegisters& registers)
-    : m_registers(registers) {
+                                 const ModernPciRegisters& registers, pci::Address address)
+    : m_registers(registers), m_address(address) {
     set_identity(device_id, location);
 }
 
@@ -54,7 +56,7 @@ lib::Result<DriverQueue*> ModernPciDevice::setup_queue(uint16_t index, uint16_t 
     DriverQueue* queue = TRY(allocate_queue(size, lib::virtio::RingLayout::Modern));
     // From here the device knows the addresses: the memory is its own until the end.
     m_queues[index] = queue;
-    queue->suppress_interrupts(true);  // FIXME(#5): drivers poll until interrupts exist
+    queue->suppress_interrupts(true);  // until the driver takes the interrupt
     write<uint16_t>(common::kQueueSize, size);
     write64(common::kQueueDesc, queue->desc_address());
     write64(common::kQueueDriver, queue->driver_address());
@@ -62,6 +64,33 @@ lib::Result<DriverQueue*> ModernPciDevice::setup_queue(uint16_t index, uint16_t 
     m_notify[index] = m_registers.notify + *notify;
     write<uint16_t>(common::kQueueEnable, 1);
     return queue;
+}
+
+lib::ErrorOr ModernPciDevice::enable_interrupt(void (*handler)(void*), void* context) {
+    if (!m_registers.msix_table) return lib::Errno::NoDev;
+    int vector = TRY(arch::allocate_irq_vector(handler, context));
+    // PCI 3.0, 6.8.2.8: message address (the local APIC of this CPU, physical destination),
+    // data (the vector, fixed delivery, edge), vector control (bit 0: masked).
+    auto* entry = reinterpret_cast<volatile uint32_t*>(m_registers.msix_table);
+    entry[0] = 0xfee00000u | (arch::apic_id() & 0xff) << 12;
+    entry[1] = 0;
+    entry[2] = uint32_t(vector);
+    entry[3] = 0;
+    constexpr uint16_t kEnable = 1u << 15, kFunctionMask = 1u << 14;
+    uint8_t control = uint8_t(m_registers.msix_capability + 2);
+    uint16_t value = pci::read16(m_address, control);
+    pci::write16(m_address, control, uint16_t((value | kEnable) & ~kFunctionMask));
+    // 4.1.5.1.2: configuration changes go nowhere; each queue to entry 0, read back (a
+    // device out of vectors answers NO_VECTOR).
+    constexpr uint16_t kNoVector = 0xffff;
+    write<uint16_t>(common::kConfigMsixVector, kNoVector);
+    for (uint16_t index = 0; index < kMaxQueues; ++index) {
+        if (!m_queues[index]) continue;
+        write<uint16_t>(common::kQueueSelect, index);
+        write<uint16_t>(common::kQueueMsixVector, 0);
+        if (read<uint16_t>(common::kQueueMsixVector) != 0) return lib::Errno::NoSpc;
+    }
+    return {};
 }
 
 // 4.1.4.4: without VIRTIO_F_NOTIFICATION_DATA the driver writes the queue's index.

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "kernel/drivers/pci/config.h"
 #include "kernel/drivers/virtio/transport.h"
 
 namespace kernel::drivers::virtio {
@@ -18,11 +19,15 @@ struct ModernPciRegisters {
     uint32_t notify_multiplier = 0;
     uint64_t device = 0;  // 0: the device has no configuration
     uint64_t device_length = 0;
+    // MSI-X: the mapped table (0: none) and the capability's config-space offset.
+    uint64_t msix_table = 0;
+    uint8_t msix_capability = 0;
 };
 
 class ModernPciDevice final : public Transport {
 public:
-    ModernPciDevice(const char* location, uint32_t device_id, const ModernPciRegisters& registers);
+    ModernPciDevice(const char* location, uint32_t device_id, const ModernPciRegisters& registers,
+                    pci::Address address);
 
     // 4.1.5.1.3: queue_select, queue_size (the largest power of two allowed), the three ring
     // addresses, queue_notify_off checked against the notify structure, queue_enable.
@@ -30,6 +35,10 @@ public:
     void notify(uint16_t queue_index) override;
     uint32_t read_config32(uint32_t offset) const override;
     uint64_t read_config64(uint32_t offset) const override;
+    // MSI-X entry 0 to a fresh vector on this CPU, every set-up queue's vector 0 (4.1.5.1.2).
+    lib::ErrorOr enable_interrupt(void (*handler)(void*), void* context) override;
+    // With MSI-X the message is the whole cause; the ISR is not read (4.1.4.5).
+    uint32_t acknowledge_interrupt() override { return 0; }
 
 protected:
     uint8_t status() const override;
@@ -50,6 +59,7 @@ private:
     void write64(uint32_t offset, uint64_t value);
 
     ModernPciRegisters m_registers;
+    pci::Address m_address;
     uint64_t m_notify[kMaxQueues] = {};  // each set-up queue's notification address
     lib::virtio::DriverQueue* m_queues[kMaxQueues] = {};
 };

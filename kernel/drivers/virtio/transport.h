@@ -1,7 +1,7 @@
 // What a virtio driver sees of its device whatever the bus (virtio 1.2, 4.1 PCI, 4.2 MMIO):
 // the status handshake, features, queues, notifications and the device configuration. Each
 // bus's discovery registers the devices it finds here; a driver claims the first one with its
-// device ID. Drivers poll their used rings for now (FIXME(#5): interrupts).
+// device ID. A driver either takes the device's interrupt (enable_interrupt) or polls.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +34,16 @@ public:
     // go through read_config64, which retries while the device changes them (2.5.1).
     virtual uint32_t read_config32(uint32_t offset) const = 0;
     virtual uint64_t read_config64(uint32_t offset) const = 0;
+    // Routes the device's used-buffer and configuration interrupts to `handler` (virtio-mmio:
+    // the GSI from the command line through the I/O APIC). NoDev when this transport cannot
+    // interrupt: the driver polls instead.
+    virtual lib::ErrorOr enable_interrupt(void (*handler)(void*), void* context) {
+        (void)handler, (void)context;
+        return lib::Errno::NoDev;
+    }
+    // Reads and clears the interrupt's cause (kInterruptUsedBuffer | kInterruptConfigChange);
+    // handlers call it before looking at their queues.
+    virtual uint32_t acknowledge_interrupt() { return 0; }
     // 3.1.1 step 8: the device is live.
     void driver_ok();
     // The driver gave up. The device keeps its memory: a device that misbehaved might still
