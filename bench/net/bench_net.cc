@@ -19,13 +19,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <x86intrin.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/common/measure.h"
@@ -54,13 +58,15 @@ struct Options {
     std::vector<std::string> subjects = {"host", "linux_qemu", "phoenix_qemu",
                                          "phoenix_builtin"};
     bool keep = false;  // keep the work directory (logs, initramfs) even when all went well
+    std::string phx = PHX_BIN;
 };
 
 void usage() {
     std::fprintf(stderr,
                  "usage: bench_net [--seconds N] [--connections N] [--threads N] "
                  "[--accel auto|kvm|tcg] [--kernel VMLINUZ] [--boot-timeout S] "
-                 "[--subjects host,linux_qemu,phoenix_qemu,phoenix_builtin] [--keep]\n");
+                 "[--subjects host,linux_qemu,phoenix_qemu,phoenix_builtin] [--phx PATH] "
+                 "[--keep]\n");
 }
 
 bool parse_options(int argc, char** argv, Options& options) {
@@ -80,6 +86,7 @@ bool parse_options(int argc, char** argv, Options& options) {
         else if (flag == "--accel" && (value == "auto" || value == "kvm" || value == "tcg"))
             options.accel = value;
         else if (flag == "--kernel") options.kernel = value;
+        else if (flag == "--phx") options.phx = value;
         else if (flag == "--subjects") {
             options.subjects.clear();
             for (size_t start = 0; start <= value.size();) {
@@ -128,6 +135,19 @@ int free_port() {
     return port;
 }
 
+// The host's TSC rate in kHz, timed against CLOCK_MONOTONIC over 100 ms. Under TCG the guest
+// reads the host's TSC; a loaded host can make Linux's own calibration against the PIT fail,
+// and the kernel then hangs at boot with the TSC marked unstable (seen here), so the Linux
+// guest is told the rate (tsc_early_khz=).
+long host_tsc_khz() {
+    auto start = Clock::now();
+    uint64_t tsc_start = __rdtsc();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    uint64_t cycles = __rdtsc() - tsc_start;
+    double ms = since(start);
+    return long(double(cycles) / ms);
+}
+
 std::vector<std::string> qemu_accel_flags(const std::string& accel) {
     // -cpu host alone aborts on MSR 0x10a on nested-KVM hosts (phx/runners/qemu.cc).
     if (accel == "kvm") return {"-accel", "kvm", "-cpu", "host,-arch-capabilities"};
@@ -144,10 +164,10 @@ std::vector<std::string> linux_command(const Context& context, const std::string
                                      "-no-user-config", "-display", "none", "-no-reboot", "-m",
                                      kGuestMemory};
     for (auto& flag : qemu_accel_flags(context.qemu_accel)) args.push_back(flag);
-    for (const char* arg :
-         {"-global", "virtio-mmio.force-legacy=false", "-serial", "stdio", "-append",
-          "console=ttyS0 panic=-1"})
-        args.push_back(arg);
+    std::string cmdline = "console=ttyS0 panic=-1";
+    if (context.qemu_accel == "tcg") cmdline += " tsc_early_khz=" + std::to_string(host_tsc_khz());
+    args.insert(args.end(), {"-global", "virtio-mmio.force-legacy=false", "-serial", "stdio",
+                             "-append", cmdline});
     args.insert(args.end(), {"-kernel", context.kernel.image, "-initrd", initramfs, "-netdev",
                              "tap,id=n0,ifname=" + tap.name() + ",script=no,downscript=no",
                              "-device", "virtio-net-device,netdev=n0"});
@@ -165,7 +185,7 @@ std::string write_phoenix_config(const std::string& path, const Subnet& subnet) 
 
 std::vector<std::string> phoenix_command(const Context& context, const std::string& config,
                                          const TapDevice& tap, bool builtin) {
-    std::vector<std::string> args = {PHX_BIN, "run", PHX_HTTP_SERVER, "-c", config,
+    std::vector<std::string> args = {context.options.phx, "run", PHX_HTTP_SERVER, "-c", config,
                                      "--tap", tap.name(), "-m", kGuestMemory, "--no-restart",
                                      "--hypervisor"};
     if (builtin) {
@@ -198,7 +218,8 @@ void measure(Subject& subject, const Context& context, const std::vector<std::st
                                              [&] { return server.running(); });
     if (probe != ProbeResult::Answered) {
         std::string how = probe == ProbeResult::Exited
-                              ? "the server " + server.exit_description() + " before answering"
+                              ? std::filesystem::path(command[0]).filename().string() + " " +
+                                    server.exit_description() + " before answering"
                               : "no answer from " + url + " within " +
                                     std::to_string(context.options.boot_timeout_s) + " s";
         return fail(how + "; log " + log + ": " + last_lines(log, 4));
@@ -262,8 +283,8 @@ void run_subject(Subject& subject, Context& context, std::vector<TapDevice>& tap
 }
 
 // phx run's flags in this build: the Phoenix subjects need --tap.
-bool phx_has_tap() {
-    Output help = capture({PHX_BIN, "run", "--help"}, 30000);
+bool phx_has_tap(const std::string& phx) {
+    Output help = capture({phx, "run", "--help"}, 30000);
     return help.out.find("--tap") != std::string::npos;
 }
 
@@ -332,6 +353,7 @@ int lock_benchmark() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // in order with the progress lines on stderr
     Options options;
     if (!parse_options(argc, argv, options)) {
         usage();
@@ -357,7 +379,7 @@ int main(int argc, char** argv) {
     std::string note;
     context.qemu_accel = choose_qemu_accel(options.accel, context.kvm, note);
     context.kernel = find_linux_kernel(options.kernel, context.kernel_error);
-    context.phx_has_tap = phx_has_tap();
+    context.phx_has_tap = phx_has_tap(options.phx);
 
     // One TAP device per guest subject, all made before any runs so a host that forbids them
     // is a SKIP before anything was measured.
@@ -392,7 +414,9 @@ int main(int argc, char** argv) {
     size_t next_tap = 0;
     for (auto& subject : subjects) {
         run_subject(subject, context, taps, next_tap);
-        std::fprintf(stderr, "bench net: %s done\n", subject.name.c_str());
+        std::fprintf(stderr, "bench net: %s %s\n", subject.name.c_str(),
+                     subject.outcome == Outcome::Measured ? "measured"
+                     : subject.outcome == Outcome::Failed ? "failed" : "skipped");
     }
     taps.clear();  // every VM has stopped: the devices are free
     report(subjects);

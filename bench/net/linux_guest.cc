@@ -1,9 +1,11 @@
 // The Linux guest: kernel and module discovery on a Debian host, and the initramfs.
 #include "bench/net/linux_guest.h"
 
+#include <elf.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -72,6 +74,23 @@ std::string module_bytes(const std::string& path, std::string& error) {
     Output output = capture({tool, "-dc", path}, 30000);
     if (output.status != 0) error = std::string("cannot decompress ") + path + " with " + tool;
     return output.out;
+}
+
+// Whether an ELF64 file has no PT_INTERP (the initramfs has no libraries to give it).
+bool static_elf(const std::string& bytes) {
+    Elf64_Ehdr header;
+    if (bytes.size() < sizeof header) return false;
+    std::memcpy(&header, bytes.data(), sizeof header);
+    if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64)
+        return false;
+    for (unsigned i = 0; i < header.e_phnum; ++i) {
+        Elf64_Phdr program;
+        uint64_t offset = header.e_phoff + uint64_t(i) * sizeof program;
+        if (offset + sizeof program > bytes.size()) return false;
+        std::memcpy(&program, bytes.data() + offset, sizeof program);
+        if (program.p_type == PT_INTERP) return false;
+    }
+    return true;
 }
 
 }  // namespace
@@ -176,6 +195,8 @@ std::string write_initramfs(const std::string& path, const LinuxKernel& kernel,
     std::string server_bytes = read_all(server);
     if (busybox_bytes.empty()) return "cannot read " + busybox + " (Debian: busybox-static)";
     if (server_bytes.empty()) return "cannot read " + server;
+    if (!static_elf(busybox_bytes))
+        return busybox + " is not a static ELF (Debian: install busybox-static, not busybox)";
     cpio.file("bin/busybox", busybox_bytes, 0755);
     cpio.file("http_server", server_bytes, 0755);
     std::string insmods;
