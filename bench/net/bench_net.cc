@@ -396,7 +396,11 @@ int main(int argc, char** argv) {
         else
             error = "no free 192.168.X.0/24 for a TAP device";
         if (octet == 0 || !taps.back().valid()) {
-            std::printf("bench net %s: %s\n", denied ? "SKIP" : "error", error.c_str());
+            if (denied)
+                std::printf("bench net SKIP: no TAP devices without root (CAP_NET_ADMIN and "
+                            "/dev/net/tun): %s\n", error.c_str());
+            else
+                std::printf("bench net error: %s\n", error.c_str());
             taps.clear();
             std::filesystem::remove_all(context.work_dir);
             return denied ? 0 : 1;
