@@ -18,11 +18,11 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
 #include <x86intrin.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -55,8 +55,7 @@ struct Options {
     int boot_timeout_s = 120;
     std::string accel = "auto";  // QEMU's, for both QEMU subjects; the builtin VMM is KVM
     std::string kernel;          // the Linux guest's; default: the newest in /boot
-    std::vector<std::string> subjects = {"host", "linux_qemu", "phoenix_qemu",
-                                         "phoenix_builtin"};
+    std::vector<std::string> subjects = {"host", "linux_qemu", "phoenix_qemu", "phoenix_builtin"};
     bool keep = false;  // keep the work directory (logs, initramfs) even when all went well
     std::string phx = PHX_BIN;
 };
@@ -79,14 +78,20 @@ bool parse_options(int argc, char** argv, Options& options) {
         if (flag == "-h" || flag == "--help" || i + 1 >= argc) return false;
         std::string value = argv[++i];
         int number = std::max(1, std::atoi(value.c_str()));
-        if (flag == "--seconds") options.seconds = number;
-        else if (flag == "--connections") options.connections = number;
-        else if (flag == "--threads") options.threads = number;
-        else if (flag == "--boot-timeout") options.boot_timeout_s = number;
+        if (flag == "--seconds")
+            options.seconds = number;
+        else if (flag == "--connections")
+            options.connections = number;
+        else if (flag == "--threads")
+            options.threads = number;
+        else if (flag == "--boot-timeout")
+            options.boot_timeout_s = number;
         else if (flag == "--accel" && (value == "auto" || value == "kvm" || value == "tcg"))
             options.accel = value;
-        else if (flag == "--kernel") options.kernel = value;
-        else if (flag == "--phx") options.phx = value;
+        else if (flag == "--kernel")
+            options.kernel = value;
+        else if (flag == "--phx")
+            options.phx = value;
         else if (flag == "--subjects") {
             options.subjects.clear();
             for (size_t start = 0; start <= value.size();) {
@@ -94,7 +99,8 @@ bool parse_options(int argc, char** argv, Options& options) {
                 options.subjects.push_back(value.substr(start, comma - start));
                 start = comma + 1;
             }
-        } else return false;
+        } else
+            return false;
     }
     options.connections = std::max(options.connections, options.threads);  // wrk's rule
     return true;
@@ -159,9 +165,15 @@ std::vector<std::string> qemu_accel_flags(const std::string& accel) {
 // interface as Phoenix's QEMU runner asks for, one virtio-net on the TAP device.
 std::vector<std::string> linux_command(const Context& context, const std::string& initramfs,
                                        const TapDevice& tap) {
-    std::vector<std::string> args = {"qemu-system-x86_64", "-M",
-                                     "microvm,x-option-roms=off,rtc=on", "-nodefaults",
-                                     "-no-user-config", "-display", "none", "-no-reboot", "-m",
+    std::vector<std::string> args = {"qemu-system-x86_64",
+                                     "-M",
+                                     "microvm,x-option-roms=off,rtc=on",
+                                     "-nodefaults",
+                                     "-no-user-config",
+                                     "-display",
+                                     "none",
+                                     "-no-reboot",
+                                     "-m",
                                      kGuestMemory};
     for (auto& flag : qemu_accel_flags(context.qemu_accel)) args.push_back(flag);
     std::string cmdline = "console=ttyS0 panic=-1";
@@ -185,9 +197,9 @@ std::string write_phoenix_config(const std::string& path, const Subnet& subnet) 
 
 std::vector<std::string> phoenix_command(const Context& context, const std::string& config,
                                          const TapDevice& tap, bool builtin) {
-    std::vector<std::string> args = {context.options.phx, "run", PHX_HTTP_SERVER, "-c", config,
-                                     "--tap", tap.name(), "-m", kGuestMemory, "--no-restart",
-                                     "--hypervisor"};
+    std::vector<std::string> args = {
+        context.options.phx, "run", PHX_HTTP_SERVER, "-c",           config,        "--tap",
+        tap.name(),          "-m",  kGuestMemory,    "--no-restart", "--hypervisor"};
     if (builtin) {
         args.push_back("builtin");
     } else {
@@ -252,16 +264,15 @@ void run_subject(Subject& subject, Context& context, std::vector<TapDevice>& tap
             return;
         }
         std::string initramfs = context.work_dir + "/initramfs.cpio";
-        GuestNetwork network = {guest, "24", tap.subnet().host(), kGuestPort};
-        if (std::string error = write_initramfs(initramfs, context.kernel, PHX_BUSYBOX,
-                                                PHX_HTTP_SERVER, network);
+        GuestNetwork network = {guest, 24, tap.subnet().host(), kGuestPort};
+        if (std::string error =
+                write_initramfs(initramfs, context.kernel, PHX_BUSYBOX, PHX_HTTP_SERVER, network);
             !error.empty()) {
             subject.outcome = Outcome::Failed;
             subject.why = error;
             return;
         }
-        return measure(subject, context, linux_command(context, initramfs, tap), guest,
-                       kGuestPort);
+        return measure(subject, context, linux_command(context, initramfs, tap), guest, kGuestPort);
     }
     bool builtin = subject.name == "phoenix_builtin";
     if (!context.phx_has_tap) {
@@ -278,8 +289,7 @@ void run_subject(Subject& subject, Context& context, std::vector<TapDevice>& tap
         subject.why = error;
         return;
     }
-    measure(subject, context, phoenix_command(context, config, tap, builtin), guest,
-            kGuestPort);
+    measure(subject, context, phoenix_command(context, config, tap, builtin), guest, kGuestPort);
 }
 
 // phx run's flags in this build: the Phoenix subjects need --tap.
@@ -338,6 +348,13 @@ void report(const std::vector<Subject>& subjects) {
     }
 }
 
+// Interrupted (Ctrl-C, a test's timeout): no VM or TAP device may outlive the benchmark.
+void on_interrupt(int signal_number) {
+    kill_servers();
+    remove_taps();
+    _exit(128 + signal_number);
+}
+
 // Runs are serialized (the TAP names are fixed, and two benchmarks on one machine would
 // measure each other).
 int lock_benchmark() {
@@ -368,6 +385,7 @@ int main(int argc, char** argv) {
         }
         subjects.push_back({name});
     }
+    for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) std::signal(signal_number, on_interrupt);
     int lock = lock_benchmark();
     char dir_template[] = "/tmp/phx-bench-net.XXXXXX";
     if (!mkdtemp(dir_template)) {
@@ -391,14 +409,16 @@ int main(int argc, char** argv) {
         std::string error;
         bool denied = false;
         if (octet != 0)
-            taps.push_back(TapDevice::create("phxbn" + std::to_string(taps.size()), {octet},
-                                             error, denied));
+            taps.push_back(
+                TapDevice::create("phxbn" + std::to_string(taps.size()), {octet}, error, denied));
         else
             error = "no free 192.168.X.0/24 for a TAP device";
         if (octet == 0 || !taps.back().valid()) {
             if (denied)
-                std::printf("bench net SKIP: no TAP devices without root (CAP_NET_ADMIN and "
-                            "/dev/net/tun): %s\n", error.c_str());
+                std::printf(
+                    "bench net SKIP: no TAP devices without root (CAP_NET_ADMIN and "
+                    "/dev/net/tun): %s\n",
+                    error.c_str());
             else
                 std::printf("bench net error: %s\n", error.c_str());
             taps.clear();
@@ -407,20 +427,20 @@ int main(int argc, char** argv) {
         }
     }
 
-    std::printf("bench net config seconds=%d connections=%d threads=%d qemu_accel=%s%s%s kvm=%s "
-                "kernel=%s memory=%s\n",
-                options.seconds, options.connections, options.threads,
-                context.qemu_accel.c_str(), note.empty() ? "" : " note=", note.c_str(),
-                context.kvm ? "yes" : "no",
-                context.kernel.image.empty() ? "none" : context.kernel.image.c_str(),
-                kGuestMemory);
+    std::printf(
+        "bench net config seconds=%d connections=%d threads=%d qemu_accel=%s%s%s kvm=%s "
+        "kernel=%s memory=%s\n",
+        options.seconds, options.connections, options.threads, context.qemu_accel.c_str(),
+        note.empty() ? "" : " note=", note.c_str(), context.kvm ? "yes" : "no",
+        context.kernel.image.empty() ? "none" : context.kernel.image.c_str(), kGuestMemory);
     std::fflush(stdout);
     size_t next_tap = 0;
     for (auto& subject : subjects) {
         run_subject(subject, context, taps, next_tap);
         std::fprintf(stderr, "bench net: %s %s\n", subject.name.c_str(),
                      subject.outcome == Outcome::Measured ? "measured"
-                     : subject.outcome == Outcome::Failed ? "failed" : "skipped");
+                     : subject.outcome == Outcome::Failed ? "failed"
+                                                          : "skipped");
     }
     taps.clear();  // every VM has stopped: the devices are free
     report(subjects);

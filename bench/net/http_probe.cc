@@ -22,8 +22,8 @@ namespace {
 // Waits for `events` on fd until the deadline; false on timeout or error.
 bool wait_for(int fd, short events, Clock::time_point deadline) {
     for (;;) {
-        int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())
-                           .count());
+        int left = int(
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
         if (left <= 0) return false;
         pollfd pfd = {fd, events, 0};
         int n = poll(&pfd, 1, left);
@@ -49,8 +49,8 @@ bool http_get_ok(const std::string& host, int port, int timeout_ms) {
         socklen_t length = sizeof error;
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
         std::string request = "GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
-        if (error == 0 && send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-                              ssize_t(request.size())) {
+        if (error == 0 &&
+            send(fd, request.data(), request.size(), MSG_NOSIGNAL) == ssize_t(request.size())) {
             std::string reply;
             char buffer[512];
             while (reply.size() < 12 && wait_for(fd, POLLIN, deadline)) {

@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -30,6 +30,22 @@ std::string read_all(const std::string& path) {
     out << in.rdbuf();
     return in ? out.str() : std::string();
 }
+
+// The guest's /init: busybox's applets, the virtio modules, eth0 with its static address (the
+// device appears asynchronously once virtio_net probes it), then the server as PID 1.
+constexpr const char* kInitScript = R"(#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+@INSMODS@i=0
+while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+ip link set lo up
+ip addr add @ADDRESS@ dev eth0 || echo 'init: no eth0'
+ip link set eth0 up
+ip route add default via @GATEWAY@
+echo 'init: eth0 @ADDRESS@ up'
+exec /http_server @PORT@
+)";
 
 // modules.dep lines: "kernel/a/b.ko: kernel/c.ko kernel/d.ko" (dependencies of b, the ones
 // to load last first). Appends the modules `name` needs, then `name`, skipping repeats.
@@ -65,8 +81,9 @@ std::string module_bytes(const std::string& path, std::string& error) {
         return path.size() > s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
     };
     if (ends_with(".ko")) return read_all(path);
-    const char* tool = ends_with(".xz") ? "/usr/bin/xz" : ends_with(".zst") ? "/usr/bin/zstd"
-                                                                           : nullptr;
+    const char* tool = ends_with(".xz")    ? "/usr/bin/xz"
+                       : ends_with(".zst") ? "/usr/bin/zstd"
+                                           : nullptr;
     if (!tool) {
         error = "unknown module compression: " + path;
         return {};
@@ -114,8 +131,9 @@ LinuxKernel find_linux_kernel(const std::string& image, std::string& error) {
             kernel.image = found.back();
     }
     if (kernel.image.empty() || !fs::exists(kernel.image)) {
-        error = "no Linux kernel in /boot (scripts/deps installs Debian's "
-                "linux-image-cloud-amd64)";
+        error =
+            "no Linux kernel in /boot (scripts/deps installs Debian's "
+            "linux-image-cloud-amd64)";
         return kernel;
     }
     std::string file = fs::path(kernel.image).filename().string();
@@ -155,11 +173,12 @@ LinuxKernel find_linux_kernel(const std::string& image, std::string& error) {
 void CpioWriter::entry(const std::string& name, unsigned mode, const std::string& data,
                        unsigned major, unsigned minor) {
     // newc: "070701", then 13 eight-digit hex fields, the name with its NUL, padded to 4
-    // bytes, the data, padded to 4 bytes (Documentation/driver-api/early-userspace/buffer-format.rst).
+    // bytes, the data, padded to 4 bytes
+    // (Documentation/driver-api/early-userspace/buffer-format.rst).
     char header[111];
     std::snprintf(header, sizeof header,
-                  "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", m_inode++, mode,
-                  0u, 0u, 1u, 0u, unsigned(data.size()), 0u, 0u, major, minor,
+                  "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", m_inode++, mode, 0u,
+                  0u, 1u, 0u, unsigned(data.size()), 0u, 0u, major, minor,
                   unsigned(name.size() + 1), 0u);
     m_out.append(header, 110);
     m_out.append(name);
@@ -208,22 +227,16 @@ std::string write_initramfs(const std::string& path, const LinuxKernel& kernel,
         cpio.file("modules/" + name + ".ko", bytes, 0644);
         insmods += "insmod /modules/" + name + ".ko || echo \"init: insmod " + name + " failed\"\n";
     }
-    // Every line prefixed by the console log, so a guest that never answers says why.
-    std::string init = "#!/bin/busybox sh\n"
-                       "/bin/busybox --install -s /bin\n"
-                       "mount -t proc proc /proc\n"
-                       "mount -t sysfs sys /sys\n" +
-                       insmods +
-                       "i=0\n"
-                       "while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 300 ]; do sleep 0.1; "
-                       "i=$((i+1)); done\n"
-                       "ip link set lo up\n"
-                       "ip addr add " + network.address + "/" + network.netmask +
-                       " dev eth0 || echo 'init: no eth0'\n"
-                       "ip link set eth0 up\n"
-                       "ip route add default via " + network.gateway + "\n"
-                       "echo init: eth0 " + network.address + " up\n"
-                       "exec /http_server " + std::to_string(network.port) + "\n";
+    // /init's messages go to the console log, so a guest that never answers says why.
+    std::string init = kInitScript;
+    auto fill = [&](const std::string& key, const std::string& value) {
+        for (size_t at; (at = init.find(key)) != std::string::npos;)
+            init.replace(at, key.size(), value);
+    };
+    fill("@INSMODS@", insmods);
+    fill("@ADDRESS@", network.address + "/" + std::to_string(network.prefix_length));
+    fill("@GATEWAY@", network.gateway);
+    fill("@PORT@", std::to_string(network.port));
     cpio.file("init", init, 0755);
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     std::string bytes = cpio.finish();

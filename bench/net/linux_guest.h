@@ -21,7 +21,9 @@ struct LinuxKernel {
 LinuxKernel find_linux_kernel(const std::string& image, std::string& error);
 
 struct GuestNetwork {
-    std::string address, netmask, gateway;
+    std::string address;  // dotted quad
+    int prefix_length = 24;
+    std::string gateway;
     int port = 0;
 };
 

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -15,6 +16,26 @@
 #include <thread>
 
 namespace bench::net {
+
+namespace {
+
+// The process groups of the servers running now, for kill_servers() (a signal handler's).
+constexpr int kMaxGroups = 8;
+std::atomic<pid_t> g_groups[kMaxGroups];
+
+void remember_group(pid_t group, pid_t replacing) {
+    for (auto& slot : g_groups) {
+        pid_t expected = replacing;
+        if (slot.compare_exchange_strong(expected, group)) return;
+    }
+}
+
+}  // namespace
+
+void kill_servers() {
+    for (auto& slot : g_groups)
+        if (pid_t group = slot.load(); group > 0) kill(-group, SIGKILL);
+}
 
 bool ServerProcess::start(const std::vector<std::string>& args, const std::string& log_path,
                           std::string& error) {
@@ -53,6 +74,7 @@ bool ServerProcess::start(const std::vector<std::string>& args, const std::strin
     }
     setpgid(pid, pid);  // also here, so the group exists before we could signal it
     m_pid = pid;
+    remember_group(pid, 0);
     m_reaped = false;
     int code = 0;
     ssize_t n = read(report[0], &code, sizeof code);
@@ -87,6 +109,7 @@ void ServerProcess::stop() {
     kill(-m_pid, SIGKILL);
     if (!m_reaped) waitpid(m_pid, &m_status, 0);
     m_reaped = true;
+    remember_group(0, m_pid);
     m_pid = -1;
 }
 

@@ -35,6 +35,10 @@ private:
     std::string m_log_path;
 };
 
+// SIGKILL to every server's process group that is running now; async-signal-safe (for a
+// benchmark that is interrupted).
+void kill_servers();
+
 // The last `count` non-empty lines of a file, joined by " | " (for failure messages).
 std::string last_lines(const std::string& path, int count);
 

@@ -14,19 +14,34 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <utility>
 
 namespace bench::net {
 
 namespace {
 
+// The devices that exist now, for remove_taps() (a signal handler's).
+constexpr int kMaxDevices = 8;
+char g_devices[kMaxDevices][IFNAMSIZ];
+
+void remember_device(const std::string& name, bool exists) {
+    for (auto& slot : g_devices) {
+        if (exists ? slot[0] == '\0' : name == slot) {
+            std::strncpy(slot, exists ? name.c_str() : "", IFNAMSIZ - 1);
+            return;
+        }
+    }
+}
+
 // Attaches to (or creates) the TAP device NAME and sets its persistence; -errno on failure.
-int set_persistent(const std::string& name, bool persistent) {
+// Async-signal-safe.
+int set_persistent(const char* name, bool persistent) {
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (fd < 0) return -errno;
     ifreq request{};
     request.ifr_flags = IFF_TAP | IFF_NO_PI;
-    std::strncpy(request.ifr_name, name.c_str(), IFNAMSIZ - 1);
+    std::strncpy(request.ifr_name, name, IFNAMSIZ - 1);
     int result = 0;
     if (ioctl(fd, TUNSETIFF, &request) != 0 || ioctl(fd, TUNSETPERSIST, persistent ? 1 : 0) != 0)
         result = -errno;
@@ -47,8 +62,8 @@ int configure(const std::string& name, const Subnet& subnet) {
         std::memcpy(&request.ifr_addr, &address, sizeof address);
         return ioctl(fd, request_code, &request) == 0;
     };
-    bool ok = set_address(SIOCSIFADDR, subnet.host()) &&
-              set_address(SIOCSIFNETMASK, Subnet::netmask());
+    bool ok =
+        set_address(SIOCSIFADDR, subnet.host()) && set_address(SIOCSIFNETMASK, Subnet::netmask());
     if (ok) {
         ifreq request{};
         std::strncpy(request.ifr_name, name.c_str(), IFNAMSIZ - 1);
@@ -63,6 +78,20 @@ int configure(const std::string& name, const Subnet& subnet) {
 
 }  // namespace
 
+// A device is busy while a VM that was just killed still holds it: wait for that, 3 s at
+// most. Async-signal-safe.
+void remove_device(const char* name) {
+    for (int i = 0; i < 60 && set_persistent(name, false) == -EBUSY; ++i) {
+        timespec pause = {0, 50 * 1000 * 1000};
+        nanosleep(&pause, nullptr);
+    }
+}
+
+void remove_taps() {
+    for (auto& slot : g_devices)
+        if (slot[0] != '\0') remove_device(slot);
+}
+
 int free_subnet(int from) {
     ifaddrs* list = nullptr;
     if (getifaddrs(&list) != 0) return 0;
@@ -70,7 +99,8 @@ int free_subnet(int from) {
         bool used = false;
         for (ifaddrs* entry = list; entry && !used; entry = entry->ifa_next) {
             if (!entry->ifa_addr || entry->ifa_addr->sa_family != AF_INET) continue;
-            uint32_t address = ntohl(reinterpret_cast<sockaddr_in*>(entry->ifa_addr)->sin_addr.s_addr);
+            uint32_t address =
+                ntohl(reinterpret_cast<sockaddr_in*>(entry->ifa_addr)->sin_addr.s_addr);
             used = (address >> 8) == ((192u << 16) | (168u << 8) | unsigned(octet));
         }
         if (!used) {
@@ -86,19 +116,20 @@ TapDevice TapDevice::create(const std::string& name, Subnet subnet, std::string&
                             bool& denied) {
     denied = false;
     // A device of this name left by a run that was killed (runs are serialized by a lock).
-    set_persistent(name, false);
+    set_persistent(name.c_str(), false);
     TapDevice device;
-    if (int result = set_persistent(name, true); result != 0) {
+    if (int result = set_persistent(name.c_str(), true); result != 0) {
         denied = result == -EPERM || result == -EACCES || result == -ENOENT;
         error = "cannot create TAP device " + name + ": " + std::strerror(-result);
         return device;
     }
     device.m_name = name;
     device.m_subnet = subnet;
+    remember_device(name, true);
     if (int result = configure(name, subnet); result != 0) {
         denied = result == -EPERM || result == -EACCES;
-        error = "cannot configure " + subnet.host() + "/24 on " + name + ": " +
-                std::strerror(-result);
+        error =
+            "cannot configure " + subnet.host() + "/24 on " + name + ": " + std::strerror(-result);
         return TapDevice();  // the destructor of `device` removes it
     }
     return device;
@@ -109,7 +140,7 @@ TapDevice::TapDevice(TapDevice&& other) noexcept
 
 TapDevice& TapDevice::operator=(TapDevice&& other) noexcept {
     if (this != &other) {
-        if (valid()) set_persistent(m_name, false);
+        if (valid()) remove();
         m_name = std::exchange(other.m_name, {});
         m_subnet = other.m_subnet;
     }
@@ -117,7 +148,13 @@ TapDevice& TapDevice::operator=(TapDevice&& other) noexcept {
 }
 
 TapDevice::~TapDevice() {
-    if (valid()) set_persistent(m_name, false);
+    if (valid()) remove();
+}
+
+void TapDevice::remove() {
+    remove_device(m_name.c_str());
+    remember_device(m_name, false);
+    m_name.clear();
 }
 
 }  // namespace bench::net

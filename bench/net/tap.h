@@ -18,6 +18,10 @@ struct Subnet {
 // The first 192.168.X.0/24 (X from `from`) that no host interface has an address in, or 0.
 int free_subnet(int from);
 
+// Removes every TapDevice that exists now; async-signal-safe (for a benchmark that is
+// interrupted).
+void remove_taps();
+
 class TapDevice {
 public:
     TapDevice() = default;
@@ -38,6 +42,8 @@ public:
     bool valid() const { return !m_name.empty(); }
 
 private:
+    void remove();
+
     std::string m_name;
     Subnet m_subnet;
 };

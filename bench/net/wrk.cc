@@ -25,12 +25,18 @@ bool parse_duration_ms(const std::string& text, double& ms) {
     double value = std::strtod(text.c_str(), &end);
     if (end == text.c_str()) return false;
     std::string unit = end;
-    if (unit == "us") ms = value / 1000;
-    else if (unit == "ms") ms = value;
-    else if (unit == "s") ms = value * 1000;
-    else if (unit == "m") ms = value * 60000;
-    else if (unit == "h") ms = value * 3600000;
-    else return false;
+    if (unit == "us")
+        ms = value / 1000;
+    else if (unit == "ms")
+        ms = value;
+    else if (unit == "s")
+        ms = value * 1000;
+    else if (unit == "m")
+        ms = value * 60000;
+    else if (unit == "h")
+        ms = value * 3600000;
+    else
+        return false;
     return true;
 }
 
@@ -56,8 +62,10 @@ WrkResult parse_wrk(const std::string& out) {
             if (colon != std::string::npos) result.non_2xx = std::atol(line.c_str() + colon + 1);
         } else if (first == "Socket") {
             long a = 0, b = 0, c = 0, d = 0;
-            if (std::sscanf(line.c_str(), " Socket errors: connect %ld, read %ld, write %ld, "
-                                          "timeout %ld", &a, &b, &c, &d) == 4)
+            if (std::sscanf(line.c_str(),
+                            " Socket errors: connect %ld, read %ld, write %ld, "
+                            "timeout %ld",
+                            &a, &b, &c, &d) == 4)
                 result.socket_errors = a + b + c + d;
         }
     }
@@ -70,10 +78,10 @@ WrkResult parse_wrk(const std::string& out) {
 WrkResult run_wrk(const std::string& url, int seconds, int connections, int threads,
                   std::string& out) {
     // wrk's own timeout per request is 2 s; a slow guest's long tail must count, not time out.
-    Output output = capture({"/usr/bin/wrk", "-t", std::to_string(threads), "-c",
-                             std::to_string(connections), "-d", std::to_string(seconds) + "s",
-                             "--timeout", "10s", "--latency", url},
-                            (seconds + 60) * 1000);
+    Output output =
+        capture({"/usr/bin/wrk", "-t", std::to_string(threads), "-c", std::to_string(connections),
+                 "-d", std::to_string(seconds) + "s", "--timeout", "10s", "--latency", url},
+                (seconds + 60) * 1000);
     out = output.out;
     if (output.status == -1 && !output.timed_out && out.empty()) {
         WrkResult missing;

@@ -7,12 +7,12 @@ namespace bench::net {
 
 struct WrkResult {
     bool ok = false;
-    std::string error;           // when !ok: why there are no figures
-    double requests_per_s = 0;   // "Requests/sec:"
-    double p99_ms = 0;           // "99%" of the --latency distribution
-    long requests = 0;           // "N requests in ..."
-    long non_2xx = 0;            // "Non-2xx or 3xx responses: N"
-    long socket_errors = 0;      // "Socket errors: connect A, read B, write C, timeout D"
+    std::string error;          // when !ok: why there are no figures
+    double requests_per_s = 0;  // "Requests/sec:"
+    double p99_ms = 0;          // "99%" of the --latency distribution
+    long requests = 0;          // "N requests in ..."
+    long non_2xx = 0;           // "Non-2xx or 3xx responses: N"
+    long socket_errors = 0;     // "Socket errors: connect A, read B, write C, timeout D"
 };
 
 // Parses wrk's report (wrk 4.x, run with --latency).
