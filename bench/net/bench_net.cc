@@ -6,6 +6,7 @@
 //   bench net config seconds=... connections=... threads=... qemu_accel=... kernel=...
 //   bench net <subject> requests_per_s value=...
 //   bench net <subject> p99_latency_ms value=...
+//   bench net <subject> ready_ms value=...   (spawn to the first answer: a guest's boot)
 //   bench net <subject> errors requests=... non_2xx=... socket=...
 //   bench net ratio requests_per_s <subject>/linux_qemu=...
 //   bench net ratio p99_latency <subject>/linux_qemu=...
@@ -113,6 +114,7 @@ struct Subject {
     Outcome outcome = Outcome::Skipped;
     std::string why;  // for Skipped and Failed
     WrkResult figures;
+    double ready_ms = 0;  // from the spawn to the first 200 (for a guest: boot included)
 };
 
 // Everything one subject's run needs besides its own command.
@@ -224,6 +226,7 @@ void measure(Subject& subject, const Context& context, const std::vector<std::st
     }
     ServerProcess server;
     std::string error;
+    auto started = Clock::now();
     if (!server.start(command, log, error)) return fail(error);
     std::string url = "http://" + host + ":" + std::to_string(port) + "/";
     ProbeResult probe = wait_until_answering(host, port, context.options.boot_timeout_s * 1000,
@@ -236,6 +239,7 @@ void measure(Subject& subject, const Context& context, const std::vector<std::st
                                     std::to_string(context.options.boot_timeout_s) + " s";
         return fail(how + "; log " + log + ": " + last_lines(log, 4));
     }
+    subject.ready_ms = since(started);
     std::string out;
     subject.figures = run_wrk(url, context.options.seconds, context.options.connections,
                               context.options.threads, out);
@@ -331,6 +335,7 @@ void report(const std::vector<Subject>& subjects) {
         const WrkResult& f = subject.figures;
         std::printf("bench net %s requests_per_s value=%.1f\n", name, f.requests_per_s);
         std::printf("bench net %s p99_latency_ms value=%.3f\n", name, f.p99_ms);
+        std::printf("bench net %s ready_ms value=%.0f\n", name, subject.ready_ms);
         std::printf("bench net %s errors requests=%ld non_2xx=%ld socket=%ld\n", name, f.requests,
                     f.non_2xx, f.socket_errors);
     }

@@ -72,7 +72,7 @@ ProbeResult wait_until_answering(const std::string& host, int port, int timeout_
     while (Clock::now() < deadline) {
         if (!alive()) return ProbeResult::Exited;
         if (http_get_ok(host, port, 2000)) return ProbeResult::Answered;
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return ProbeResult::TimedOut;
 }

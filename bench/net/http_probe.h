@@ -11,7 +11,7 @@ bool http_get_ok(const std::string& host, int port, int timeout_ms);
 
 enum class ProbeResult { Answered, Exited, TimedOut };
 
-// Probes every 200 ms until the server answers, `alive` says it has ended, or timeout_ms.
+// Probes every 50 ms until the server answers, `alive` says it has ended, or timeout_ms.
 ProbeResult wait_until_answering(const std::string& host, int port, int timeout_ms,
                                  const std::function<bool()>& alive);
 
