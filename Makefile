@@ -24,6 +24,7 @@ bench: build
 	$(BUILD)/bench/boot/bench_boot --runs 20
 	$(BUILD)/bench/image/bench_image --runs 10
 	$(BUILD)/bench/sched/bench_sched --runs 3
+	$(BUILD)/bench/net/bench_net --seconds 10
 
 fuzz: deps
 	scripts/fuzz 30
