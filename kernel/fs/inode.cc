@@ -58,6 +58,10 @@ lib::ErrorOr Inode::make_symlink(std::string_view, std::string_view) {
     return is_directory() ? lib::Errno::ReadOnlyFs : lib::Errno::NotDir;
 }
 
+lib::Result<Inode*> Inode::make_node(std::string_view, uint32_t) {
+    return is_directory() ? lib::Errno::ReadOnlyFs : lib::Errno::NotDir;
+}
+
 lib::ErrorOr Inode::link(std::string_view, Inode&) {
     return is_directory() ? lib::Errno::ReadOnlyFs : lib::Errno::NotDir;
 }

@@ -269,6 +269,12 @@ lib::ErrorOr MemInode::make_symlink(std::string_view name, std::string_view targ
     return {};
 }
 
+lib::Result<Inode*> MemInode::make_node(std::string_view name, uint32_t mode) {
+    if ((mode & kTypeMask) != kTypeSocket) return lib::Errno::Inval;
+    MemInode* child = TRY(add_child(name, kTypeSocket | (mode & kPermissionMask)));
+    return static_cast<Inode*>(child);
+}
+
 lib::ErrorOr MemInode::link(std::string_view name, Inode& target) {
     if (!is_directory()) return lib::Errno::NotDir;
     if (target.is_directory()) return lib::Errno::Perm;

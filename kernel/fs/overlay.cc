@@ -196,7 +196,7 @@ lib::ErrorOr OverlayInode::copy_up_one(uint64_t data_limit) {
     TRY(m_lower->stat(st));
     uint32_t type = st.mode & kTypeMask;
     MemInode* copy = nullptr;
-    if (type == kTypeDirectory || type == kTypeRegular) {
+    if (type == kTypeDirectory || type == kTypeRegular || type == kTypeSocket) {
         copy = TRY(directory.add_child(name(), st.mode));
     } else if (type == kTypeSymlink) {
         auto* target = static_cast<char*>(mm::kmalloc(kPathMax));

@@ -164,6 +164,15 @@ lib::ErrorOr OverlayInode::make_symlink(std::string_view name, std::string_view 
     return {};
 }
 
+lib::Result<Inode*> OverlayInode::make_node(std::string_view name, uint32_t mode) {
+    if ((mode & kTypeMask) != kTypeSocket) return lib::Errno::Inval;
+    TRY(check_free(name));
+    TRY(ready_directory());
+    MemInode* made = TRY(m_upper->add_child(name, kTypeSocket | (mode & kPermissionMask)));
+    ++m_fs->generation;
+    return wrap(name, made, nullptr);
+}
+
 lib::ErrorOr OverlayInode::link(std::string_view name, Inode& target) {
     auto& source = static_cast<OverlayInode&>(target);
     if (source.is_directory()) return lib::Errno::Perm;

@@ -49,6 +49,7 @@ public:
     lib::Result<Inode*> create(std::string_view name, uint32_t permissions) override;
     lib::ErrorOr make_directory(std::string_view name, uint32_t permissions) override;
     lib::ErrorOr make_symlink(std::string_view name, std::string_view target) override;
+    lib::Result<Inode*> make_node(std::string_view name, uint32_t mode) override;
     lib::ErrorOr link(std::string_view name, Inode& target) override;
     lib::ErrorOr remove(std::string_view name, bool directory) override;
     lib::ErrorOr rename(std::string_view from, Inode& to_dir, std::string_view to,

@@ -23,7 +23,7 @@ namespace kernel::fs {
 class File;
 
 inline constexpr uint32_t kTypeMask = 0170000, kTypeDirectory = 0040000, kTypeRegular = 0100000,
-                          kTypeSymlink = 0120000, kTypeCharDevice = 0020000;
+                          kTypeSymlink = 0120000, kTypeCharDevice = 0020000, kTypeSocket = 0140000;
 inline constexpr uint32_t kPermissionMask = 07777;
 inline constexpr size_t kPathMax = 4096;
 inline constexpr size_t kNameMax = 255;
@@ -122,6 +122,11 @@ public:
     virtual lib::Result<Inode*> create(std::string_view name, uint32_t permissions);
     virtual lib::ErrorOr make_directory(std::string_view name, uint32_t permissions);
     virtual lib::ErrorOr make_symlink(std::string_view name, std::string_view target);
+    // A new special node of type and permissions `mode` (a new reference): so far only a
+    // socket (S_IFSOCK, what bind() leaves for an AF_UNIX path), Inval for other types. It
+    // holds no data and cannot be opened (the open path says NxIo). Exist when the name is
+    // taken.
+    virtual lib::Result<Inode*> make_node(std::string_view name, uint32_t mode);
     // A hard link `name` to `target` (a non-directory of this filesystem).
     virtual lib::ErrorOr link(std::string_view name, Inode& target);
     // unlink (`directory` false: IsDir for a directory) or rmdir (true: NotDir for anything
@@ -136,6 +141,12 @@ public:
     bool is_directory() const { return (mode() & kTypeMask) == kTypeDirectory; }
     bool is_regular() const { return (mode() & kTypeMask) == kTypeRegular; }
     bool is_symlink() const { return (mode() & kTypeMask) == kTypeSymlink; }
+    bool is_socket() const { return (mode() & kTypeMask) == kTypeSocket; }
+    // Both name one file: the same filesystem and inode number (overlay inodes are made
+    // afresh by every lookup, so pointers do not tell).
+    bool same_file(const Inode& other) const {
+        return filesystem() == other.filesystem() && ino() == other.ino();
+    }
 
 private:
     uint32_t m_references = 1;

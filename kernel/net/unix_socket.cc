@@ -4,6 +4,8 @@
 
 #include "kernel/mm/heap.h"
 #include "kernel/proc/process.h"
+#include "kernel/sys/fs_path.h"
+#include "kernel/sys/linux_types.h"
 
 namespace kernel::net {
 
@@ -112,8 +114,52 @@ lib::Result<UnixSocket::Name> UnixSocket::parse_name(const SockAddress& address)
 
 UnixSocket* UnixSocket::find_bound(const Name& name, int type) {
     for (UnixSocket* s = g_bound; s; s = s->m_bound_next)
-        if (s->m_name == name && s->type() == type) return s;
+        if (!s->m_node && s->m_name == name && s->type() == type) return s;
     return nullptr;
+}
+
+UnixSocket* UnixSocket::find_bound(const fs::Inode& node) {
+    for (UnixSocket* s = g_bound; s; s = s->m_bound_next)
+        if (s->m_node && s->m_node->same_file(node)) return s;
+    return nullptr;
+}
+
+lib::Result<UnixSocket*> UnixSocket::find_peer(const Name& name, int type) {
+    if (is_abstract(name)) {
+        UnixSocket* target = find_bound(name, type);
+        if (!target) return lib::Errno::ConnRefused;
+        return target;
+    }
+    fs::InodeRef node(TRY(sys::resolve_at(
+        sys::kAtFdCwd, {reinterpret_cast<const char*>(name.bytes), name.length}, true)));
+    if (!node->is_socket()) return lib::Errno::ConnRefused;
+    UnixSocket* target = find_bound(*node.get());
+    if (!target) return lib::Errno::ConnRefused;
+    if (target->type() != type) return lib::Errno::ProtoType;
+    return target;
+}
+
+// The socket file comes first; the name is taken when anything is there already (Linux's
+// mknod EEXIST turned into EADDRINUSE), symlinks included, dangling or not.
+lib::ErrorOr UnixSocket::bind_path(const Name& name) {
+    std::string_view path(reinterpret_cast<const char*>(name.bytes), name.length);
+    fs::ParentPath parent = TRY(sys::parent_at(sys::kAtFdCwd, path));
+    fs::InodeRef directory(parent.directory);
+    if (parent.last.empty() || parent.last == "." || parent.last == "..")
+        return lib::Errno::AddrInUse;
+    if (auto existing = directory->lookup(parent.last); existing.has_value()) {
+        existing.value()->release();
+        return lib::Errno::AddrInUse;
+    } else if (existing.error() != lib::Errno::NoEnt) {
+        return existing.error();
+    }
+    if (parent.trailing_slash) return lib::Errno::NoEnt;
+    uint32_t mode = fs::kTypeSocket | (0777 & ~proc::current().umask);
+    auto made = directory->make_node(parent.last, mode);
+    if (made.is_error())
+        return made.error() == lib::Errno::Exist ? lib::Errno::AddrInUse : made.error();
+    m_node = fs::InodeRef(made.value());
+    return {};
 }
 
 void UnixSocket::fill_name(SockAddress& out, const Name& name) const {
@@ -140,8 +186,12 @@ lib::ErrorOr UnixSocket::bind(const SockAddress& address) {
         }
         if (name.length == 0) return lib::Errno::AddrInUse;
     }
-    for (UnixSocket* s = g_bound; s; s = s->m_bound_next)
-        if (s->m_name == name) return lib::Errno::AddrInUse;
+    if (is_abstract(name)) {
+        for (UnixSocket* s = g_bound; s; s = s->m_bound_next)
+            if (!s->m_node && s->m_name == name) return lib::Errno::AddrInUse;
+    } else {
+        TRY(bind_path(name));
+    }
     m_name = name;
     m_bound = true;
     m_bound_next = g_bound;
@@ -160,23 +210,25 @@ lib::ErrorOr UnixSocket::listen(int backlog) {
 lib::ErrorOr UnixSocket::connect(const SockAddress& address) {
     Name name = TRY(parse_name(address));
     if (name.length == 0) return lib::Errno::Inval;
-    bool abstract = name.bytes[0] == 0;
     if (type() == kSockDgram) {
-        UnixSocket* target = find_bound(name, kSockDgram);
-        if (!target) return abstract ? lib::Errno::ConnRefused : lib::Errno::NoEnt;
-        // The default destination is looked up by name at each send (only a pair holds
-        // pointers, which each side clears when it goes).
+        UnixSocket* target = TRY(find_peer(name, kSockDgram));
+        // The default destination is looked up by name (or socket file) at each send (only
+        // a pair holds pointers, which each side clears when it goes).
         if (m_peer) {
             m_peer->m_peer = nullptr;
             m_peer = nullptr;
         }
         m_connected = name;
+        m_connected_node.reset();
+        if (target->m_node) {
+            target->m_node->retain();
+            m_connected_node = fs::InodeRef(target->m_node.get());
+        }
         return {};
     }
     if (m_listening) return lib::Errno::Inval;
     if (m_peer || m_peer_gone) return lib::Errno::IsConn;
-    UnixSocket* listener = find_bound(name, kSockStream);
-    if (!listener) return abstract ? lib::Errno::ConnRefused : lib::Errno::NoEnt;
+    UnixSocket* listener = TRY(find_peer(name, kSockStream));
     if (!listener->m_listening) return lib::Errno::ConnRefused;
     if (listener->m_accept_count >= listener->m_backlog) return lib::Errno::Again;
     auto* server = mm::try_make<UnixSocket>(kSockStream, 0);
@@ -276,14 +328,14 @@ lib::Result<size_t> UnixSocket::send_datagram(SendRequest& request) {
     UnixSocket* target = nullptr;
     if (request.to) {
         Name name = TRY(parse_name(*request.to));
-        target = find_bound(name, kSockDgram);
-        if (!target)
-            return name.length && name.bytes[0] == 0 ? lib::Errno::ConnRefused : lib::Errno::NoEnt;
+        if (name.length == 0) return lib::Errno::Inval;
+        target = TRY(find_peer(name, kSockDgram));
     } else if (m_peer) {
         target = m_peer;
     } else if (m_connected.length) {
-        target = find_bound(m_connected, kSockDgram);
-        if (!target) return lib::Errno::ConnRefused;
+        target = m_connected_node ? find_bound(*m_connected_node.get())
+                                  : find_bound(m_connected, kSockDgram);
+        if (!target || target->type() != kSockDgram) return lib::Errno::ConnRefused;
     } else {
         return m_peer_gone ? lib::Errno::ConnRefused : lib::Errno::NotConn;
     }

@@ -1,9 +1,13 @@
-// AF_UNIX sockets in memory: stream and datagram, socketpair, names in the filesystem's
-// spelling or the abstract namespace (a leading NUL), both kept in one kernel table (no
-// socket inode is created on disk). Every queue is bounded: a stream direction holds
-// kStreamBuffer bytes, a datagram inbox kDatagramBuffer bytes, a listener its backlog.
+// AF_UNIX sockets in memory: stream and datagram, socketpair, names in the filesystem or the
+// abstract namespace (a leading NUL). A path name is a socket file (S_IFSOCK) that bind()
+// creates, resolved from the cwd like any path; it outlives its socket (connecting to it then
+// is ECONNREFUSED) until unlinked, and peers find the socket by the file's identity, not by
+// the spelling. Abstract names live in a kernel table and go with their socket. Every queue
+// is bounded: a stream direction holds kStreamBuffer bytes, a datagram inbox kDatagramBuffer
+// bytes, a listener its backlog.
 #pragma once
 
+#include "kernel/fs/vfs.h"
 #include "kernel/net/socket.h"
 
 namespace kernel::net {
@@ -47,7 +51,17 @@ private:
     };
 
     static lib::Result<Name> parse_name(const SockAddress& address);
+    static bool is_abstract(const Name& name) { return name.length && name.bytes[0] == 0; }
+    // The socket bound to an abstract name.
     static UnixSocket* find_bound(const Name& name, int type);
+    // The socket bound to the socket file `node`, whatever its type.
+    static UnixSocket* find_bound(const fs::Inode& node);
+    // The socket a peer's address names: abstract names through the table, paths resolved
+    // from the cwd (symlinks followed) to a socket file. NoEnt (no such file), ConnRefused
+    // (nobody bound, or not a socket file), ProtoType (bound by a socket of another type),
+    // and the lookup's own errors.
+    static lib::Result<UnixSocket*> find_peer(const Name& name, int type);
+    lib::ErrorOr bind_path(const Name& name);
     void fill_name(SockAddress& out, const Name& name) const;
     void link_stream_peer(UnixSocket& other);
     void notify(uint32_t events) { readiness_changed(events); }
@@ -58,8 +72,9 @@ private:
     lib::Result<size_t> receive_datagram(ReceiveRequest& request);
     void drop_datagrams();
 
-    Name m_name;
+    Name m_name;  // as given to bind (a relative path stays relative, as getsockname shows)
     UnixSocket* m_bound_next = nullptr;  // the table of bound sockets
+    fs::InodeRef m_node;                 // bound to a path: its socket file
     bool m_bound = false;
     // Stream: the connected peer (cleared when either side goes). Datagram: the default
     // destination (connect), cleared when it closes.
@@ -82,8 +97,9 @@ private:
     Datagram* m_dgram_tail = nullptr;
     size_t m_dgram_bytes = 0;
     size_t m_dgram_count = 0;
-    Name m_connected;  // a datagram socket's default destination (connect)
-    int m_pid = 0;     // SO_PEERCRED of the creator
+    Name m_connected;               // a datagram socket's default destination (connect)
+    fs::InodeRef m_connected_node;  // ... the socket file it named, for a path
+    int m_pid = 0;                  // SO_PEERCRED of the creator
 };
 
 }  // namespace kernel::net

@@ -49,6 +49,7 @@ SyscallResult do_openat(int dirfd, UserIn<char> user_path, int flags, uint32_t m
         inode = fs::InodeRef(found.value());
         if (exclusive) return lib::Errno::Exist;
         if (inode->is_symlink() && !path_only) return lib::Errno::Loop;  // O_NOFOLLOW on a link
+        if (inode->is_socket() && !path_only) return lib::Errno::NxIo;   // as Linux: no open()
         if ((flags & kODirectory) && !inode->is_directory()) return lib::Errno::NotDir;
         if (inode->is_directory() && (writes || ((flags & kOCreat) && !path_only)))
             return lib::Errno::IsDir;

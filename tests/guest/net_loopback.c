@@ -1082,6 +1082,37 @@ static void unix_named_sockets(void) {
     CHECK(recv(receiver, buffer, sizeof buffer, 0) == 5 && memcmp(buffer, "gram2", 5) == 0);
     close(sender);
     close(receiver);
+
+    // A relative path resolves from the cwd; a socket file cannot be open()ed; datagrams go
+    // to a path; a stream socket cannot connect to a datagram socket's file.
+    char cwd[256];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL && chdir("/tmp") == 0);
+    struct sockaddr_un relative = {.sun_family = AF_UNIX};
+    snprintf(relative.sun_path, sizeof relative.sun_path, "net_loopback.%d.dgram", (int)getpid());
+    socklen_t relative_len =
+        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(relative.sun_path) + 1);
+    char full[sizeof relative.sun_path + 8];
+    snprintf(full, sizeof full, "/tmp/%s", relative.sun_path);
+    receiver = socket(AF_UNIX, SOCK_DGRAM, 0);
+    CHECK(bind(receiver, (struct sockaddr*)&relative, relative_len) == 0);
+    CHECK(stat(full, &st) == 0 && S_ISSOCK(st.st_mode));
+    errno = 0;
+    CHECK(open(full, O_RDONLY) == -1 && errno == ENXIO);
+    sender = socket(AF_UNIX, SOCK_DGRAM, 0);
+    CHECK(sendto(sender, "path", 4, 0, (struct sockaddr*)&relative, relative_len) == 4);
+    CHECK(recv(receiver, buffer, sizeof buffer, MSG_DONTWAIT) == 4 &&
+          memcmp(buffer, "path", 4) == 0);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    errno = 0;
+    CHECK(connect(fd, (struct sockaddr*)&relative, relative_len) == -1 && errno == EPROTOTYPE);
+    close(fd);
+    CHECK(unlink(full) == 0);
+    errno = 0;
+    CHECK(sendto(sender, "gone", 4, 0, (struct sockaddr*)&relative, relative_len) == -1 &&
+          errno == ENOENT);
+    close(sender);
+    close(receiver);
+    CHECK(chdir(cwd) == 0);
 }
 
 int main(void) {
