@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -698,8 +700,12 @@ TEST_P(Net, HttpServerKeepsConnectionsAlive) {
 }
 
 TEST_P(Net, EchoServerReturnsEveryByte) {
-    // 1 GiB where the guest runs at hardware speed, 64 MiB under TCG (PHX_NET_ECHO_MIB overrides).
-    size_t mib = target() == "qemu-tcg" ? 64 : 1024;
+    // 1 GiB where the guest runs at hardware speed, 64 MiB under TCG. Under KVM on a kvm_pvm
+    // host, where the guest's ring 0 is emulated (docs/ARCHITECTURE.md, "Known host quirks"),
+    // the stack moves about 0.2 MiB/s each way (measured: 64 MiB in 347 s), so 8 MiB there
+    // keeps the test in CI's budget. PHX_NET_ECHO_MIB overrides all of these.
+    bool pvm = std::filesystem::exists("/sys/module/kvm_pvm");
+    size_t mib = target() == "qemu-tcg" ? 64 : (target() != "linux" && pvm) ? 8 : 1024;
     if (const char* env = getenv("PHX_NET_ECHO_MIB"); env && *env)
         mib = std::strtoul(env, nullptr, 10);
     uint16_t port = start_server("echo_server", "echo_server", 7777);
