@@ -20,6 +20,7 @@
 #include <mutex>
 #include <thread>
 
+#include "vmm/helper_thread.h"
 #include "vmm/boot/kernel_image.h"
 #include "vmm/kvm/unique_fd.h"
 #include "vmm/machine.h"
@@ -68,13 +69,7 @@ public:
         if (fd < 0) return;
         m_wake = eventfd(0, EFD_CLOEXEC);
         if (m_wake < 0) return;
-        sigset_t block, old;
-        sigemptyset(&block);
-        sigaddset(&block, SIGINT);
-        sigaddset(&block, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &block, &old);
-        m_thread = std::thread([this, fd, &input] { pump(fd, input); });
-        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        m_thread = start_helper_thread([this, fd, &input] { pump(fd, input); });
     }
     ~InputPump() {
         if (m_thread.joinable()) {
@@ -152,14 +147,7 @@ long count_entries(const char* path) {
 class BackgroundWorker {
 public:
     BackgroundWorker() {
-        sigset_t block, old;
-        sigemptyset(&block);
-        sigaddset(&block, SIGINT);
-        sigaddset(&block, SIGTERM);
-        sigaddset(&block, SIGPROF);
-        pthread_sigmask(SIG_BLOCK, &block, &old);
-        m_thread = std::thread([this] { work(); });
-        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        m_thread = start_helper_thread([this] { work(); });
     }
     ~BackgroundWorker() {
         {

@@ -226,6 +226,13 @@ lib::ErrorOr SocketFile::stat(sys::LinuxStat& out) {
 
 void SocketFile::describe(lib::FormatSink& out) const { lib::format_to(out, "socket:[{}]", m_id); }
 
+uint32_t socket_buffer_size(int requested) {
+    constexpr uint32_t kMinBuffer = 4608, kMaxBuffer = 4u << 20;
+    uint64_t doubled = requested < 0 ? 0 : uint64_t(requested) * 2;
+    if (doubled < kMinBuffer) return kMinBuffer;
+    return doubled > kMaxBuffer ? kMaxBuffer : uint32_t(doubled);
+}
+
 void raise_sigpipe() { proc::send_signal(&sched::current(), kSigPipe); }
 
 }  // namespace kernel::net

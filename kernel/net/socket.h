@@ -118,6 +118,10 @@ private:
     sched::WaitQueue m_waiters;
 };
 
+// What SO_SNDBUF/SO_RCVBUF of `requested` bytes gives, as Linux reports it: doubled (room for
+// bookkeeping), within [4608, 4 MiB].
+uint32_t socket_buffer_size(int requested);
+
 // SIGPIPE for the calling thread, as a failed stream send without MSG_NOSIGNAL raises it.
 void raise_sigpipe();
 

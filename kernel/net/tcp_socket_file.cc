@@ -19,15 +19,6 @@ constexpr int kSoReuseaddr = 2, kSoSndbuf = 7, kSoRcvbuf = 8, kSoKeepalive = 9, 
               kSoReuseport = 15;
 constexpr int kIpTos = 1, kIpTtl = 2;
 constexpr size_t kChunk = 4096;
-// Linux's bounds on SO_SNDBUF/SO_RCVBUF requests (doubled, as Linux reports them).
-constexpr uint32_t kMinBuffer = 4608, kMaxBuffer = 4u << 20;
-
-uint32_t clamp_buffer(int requested) {
-    uint64_t doubled = requested < 0 ? 0 : uint64_t(requested) * 2;
-    if (doubled < kMinBuffer) return kMinBuffer;
-    return doubled > kMaxBuffer ? kMaxBuffer : uint32_t(doubled);
-}
-
 }  // namespace
 
 lib::Result<SocketFile*> TcpSocketFile::create(int flags) {
@@ -250,10 +241,10 @@ lib::ErrorOr TcpSocketFile::set_kind_option(int level, int name, const OptionVal
                 options.keepalive = v;
                 break;
             case kSoSndbuf:
-                options.send_buffer = clamp_buffer(v);
+                options.send_buffer = socket_buffer_size(v);
                 break;
             case kSoRcvbuf:
-                options.receive_buffer = clamp_buffer(v);
+                options.receive_buffer = socket_buffer_size(v);
                 break;
             case kSoLinger: {
                 if (value.length < 8) return lib::Errno::Inval;

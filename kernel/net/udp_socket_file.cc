@@ -14,14 +14,6 @@ constexpr size_t kMaxDatagram = 65507;  // 65535 - IPv4 header - UDP header
 constexpr int kSoReuseaddr = 2, kSoBroadcast = 6, kSoSndbuf = 7, kSoRcvbuf = 8, kSoReuseport = 15;
 constexpr int kIpTos = 1, kIpTtl = 2, kIpPktinfo = 8, kIpRecverr = 11, kIpMtuDiscover = 10,
               kIpMulticastTtl = 33, kIpMulticastLoop = 34;
-constexpr uint32_t kMinBuffer = 4608, kMaxBuffer = 4u << 20;
-
-uint32_t clamp_buffer(int requested) {
-    uint64_t doubled = requested < 0 ? 0 : uint64_t(requested) * 2;
-    if (doubled < kMinBuffer) return kMinBuffer;
-    return doubled > kMaxBuffer ? kMaxBuffer : uint32_t(doubled);
-}
-
 // A datagram's worth of kernel memory for the length of one call.
 class Bounce {
 public:
@@ -134,11 +126,11 @@ lib::ErrorOr UdpSocketFile::set_kind_option(int level, int name, const OptionVal
                 m_socket.set_broadcast(v);
                 return {};
             case kSoRcvbuf:
-                m_receive_buffer = clamp_buffer(v);
+                m_receive_buffer = socket_buffer_size(v);
                 m_socket.set_receive_buffer(m_receive_buffer);
                 return {};
             case kSoSndbuf:
-                m_send_buffer = clamp_buffer(v);
+                m_send_buffer = socket_buffer_size(v);
                 m_socket.set_send_buffer(m_send_buffer);
                 return {};
             default:

@@ -1,6 +1,7 @@
 // The libslirp glue: configuration, host forwards, and the poll thread that feeds slirp the
 // guest's frames, its sockets' readiness and its timers.
 #include "vmm/net/slirp_backend.h"
+#include "vmm/helper_thread.h"
 
 #include <arpa/inet.h>
 #include <libslirp.h>
@@ -90,16 +91,8 @@ Expected<std::unique_ptr<SlirpBackend>> SlirpBackend::create(
         }
     }
 
-    // The thread takes no stop signal (they must reach the vCPU thread's KVM_RUN).
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGPROF);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
     SlirpBackend* raw = backend.get();
-    backend->m_thread = std::thread([raw] { raw->poll_loop(); });
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    backend->m_thread = start_helper_thread([raw] { raw->poll_loop(); });
     return backend;
 }
 

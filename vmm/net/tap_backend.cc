@@ -1,6 +1,7 @@
 // TUNSETIFF on /dev/net/tun (Documentation/networking/tuntap.rst), then one frame per read and
 // per write.
 #include "vmm/net/tap_backend.h"
+#include "vmm/helper_thread.h"
 
 #include <fcntl.h>
 #include <linux/if.h>
@@ -37,15 +38,8 @@ Expected<std::unique_ptr<TapBackend>> TapBackend::create(const std::string& name
     }
     backend->m_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (backend->m_wake < 0) return system_error(ErrorKind::VmFailed, "eventfd for the TAP reader");
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGPROF);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
     TapBackend* raw = backend.get();
-    backend->m_thread = std::thread([raw] { raw->read_loop(); });
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    backend->m_thread = start_helper_thread([raw] { raw->read_loop(); });
     return backend;
 }
 
