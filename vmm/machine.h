@@ -37,6 +37,8 @@ struct BootInputs {
     // The run's network (virtio-net when set): attached to this VM's NIC only while it runs.
     net::NetBackend* net = nullptr;
     net::MacAddress mac{};
+    // Which boot of the run this VM is (1 for the first): the kernel reads phx.boot=N.
+    uint32_t boot_number = 1;
 };
 
 class Machine {
@@ -50,6 +52,8 @@ public:
     Vm& vm() { return *m_vm; }
     // The kernel's last status-channel line.
     const std::string& last_status_line() const { return m_status.last_line(); }
+    // Sees every status line as the kernel writes it (on the vCPU thread, during run()).
+    void set_status_listener(StatusPort::Listener listener) { m_status.set_listener(std::move(listener)); }
 
 private:
     Machine() = default;

@@ -208,9 +208,9 @@ public:
     // pay for a VM it never uses.
     Expected<std::unique_ptr<Machine>> take() {
         Expected<std::unique_ptr<Machine>> machine =
-            m_next.valid() ? m_next.get() : Machine::create(m_inputs);
+            m_next.valid() ? m_next.get() : Machine::create(inputs_for(m_taken + 1));
         if (m_standby && m_taken++ > 0)
-            m_next = m_worker.submit([inputs = m_inputs] { return Machine::create(inputs); });
+            m_next = m_worker.submit([inputs = inputs_for(m_taken + 1)] { return Machine::create(inputs); });
         return machine;
     }
 
@@ -222,6 +222,12 @@ public:
     void settle() { m_worker.submit([] {}).wait(); }
 
 private:
+    BootInputs inputs_for(uint64_t boot) const {
+        BootInputs inputs = m_inputs;
+        inputs.boot_number = uint32_t(boot);
+        return inputs;
+    }
+
     BootInputs m_inputs;
     bool m_standby;
     uint64_t m_taken = 0;
@@ -283,24 +289,43 @@ Expected<RunOutcome> run_vm(const RunRequest& request) {
     RestartTracker tracker(request.policy);
     MachinePipeline pipeline(inputs, request.policy.restart_on_reset && request.policy.max_restarts != 0);
     RunOutcome outcome;
+    auto last_reset = std::chrono::steady_clock::now();
     for (;;) {
         auto build_start = std::chrono::steady_clock::now();
         uint64_t boot_start = now_ms();
         auto machine = TRY(pipeline.take());
         ++outcome.boots;
+        // The reboot line waits for the kernel's "start stack=..." status line, to say when
+        // the program ran again and where its stack is; a boot that never gets there still
+        // gets its line when it ends.
+        std::string reboot_line;
         if (outcome.boots > 1) {
-            std::string line = "reboot " + std::to_string(outcome.boots - 1) + ": new VM in " +
-                               format_ms(ms_since(build_start));
+            reboot_line = "reboot " + std::to_string(outcome.boots - 1) + ": new VM in " +
+                          format_ms(ms_since(build_start));
             if (request.host_stats) {
                 pipeline.settle();  // the old VM gone and the standby built: comparable numbers
                 HostStats stats = host_stats();
-                line += " [host: " + std::to_string(stats.open_fds) + " fds, " +
-                        std::to_string(stats.rss_kib) + " KiB RSS, " +
-                        std::to_string(stats.threads) + " threads]";
+                reboot_line += " [host: " + std::to_string(stats.open_fds) + " fds, " +
+                               std::to_string(stats.rss_kib) + " KiB RSS, " +
+                               std::to_string(stats.threads) + " threads]";
             }
-            log(line);
         }
+        auto reset_time = outcome.boots > 1 ? last_reset : build_start;
+        machine->set_status_listener([&, boot = outcome.boots, reset_time](const std::string& line) {
+            constexpr std::string_view kStart = "start stack=";
+            if (!std::string_view(line).starts_with(kStart)) return;
+            std::string stack = line.substr(kStart.size());
+            std::string ran = format_ms(ms_since(reset_time));
+            if (boot == 1) {
+                if (request.log_detail) request.log_detail("boot 1: program running " + ran + " after the VM's creation, stack " + stack);
+                return;
+            }
+            log(reboot_line + ", program running " + ran + " after the reset, stack " + stack);
+            reboot_line.clear();
+        });
         StopRequest stop = TRY(machine->run(g_interrupted));
+        last_reset = std::chrono::steady_clock::now();
+        if (!reboot_line.empty()) log(reboot_line);
         pipeline.retire(std::move(machine));  // stopped for good; torn down in the background
         if (g_interrupted.load()) {
             outcome.end = RunEnd::Interrupted;

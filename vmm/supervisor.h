@@ -34,6 +34,8 @@ struct RunRequest {
     int input_fd = 0;    // the guest's serial input; -1 for none
     // One line per event worth telling the user (each reboot with its number and duration).
     std::function<void(const std::string&)> log;
+    // Lines only a verbose run shows (the first boot's start).
+    std::function<void(const std::string&)> log_detail;
     // Add the host process's fds, RSS and threads to every reboot line (leak hunting).
     bool host_stats = false;
 };

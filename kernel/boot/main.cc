@@ -59,6 +59,34 @@ void init_memory(const BootInfo& info) {
     klog("selftest: unknown test '{}', ignored", selftest->value);
 }
 
+// phx.seed=<hex> from the VMM, as one more entropy source. Once read, its digits are
+// overwritten with zeros in the command line's memory, so /proc/cmdline never shows it.
+class VmmSeed final : public random::EntropySource {
+public:
+    explicit VmmSeed(std::string_view cmdline) {
+        auto word = lib::Cmdline(cmdline).find("phx.seed");
+        if (word) m_hex = word->value;
+    }
+    const char* name() const override { return "vmm"; }
+    size_t read(std::span<std::byte> out) override {
+        size_t length = 0;
+        auto nibble = [](char c) {
+            return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        };
+        for (size_t i = 0; i + 1 < m_hex.size() && length < out.size(); i += 2) {
+            int high = nibble(m_hex[i]), low = nibble(m_hex[i + 1]);
+            if (high < 0 || low < 0) break;
+            out[length++] = std::byte(high << 4 | low);
+        }
+        char* text = const_cast<char*>(m_hex.data());
+        for (size_t i = 0; i < m_hex.size(); ++i) text[i] = '0';
+        return length;
+    }
+
+private:
+    std::string_view m_hex;
+};
+
 // The root filesystem from the first virtio-blk disk, when there is one; else (or when it
 // cannot be mounted) an empty tmpfs, so that /dev, /proc and /tmp are there either way.
 void mount_disk() {
@@ -122,7 +150,8 @@ extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
     // Devices need the heap, the page tables (MMIO mappings) and the clock (timeouts).
     drivers::virtio::discover_mmio_devices(boot::command_line(info), info.ram_ranges());
     drivers::virtio::discover_pci_devices(info.ram_ranges());
-    random::EntropySource* entropy_devices[] = {drivers::virtio::init_rng()};
+    boot::VmmSeed vmm_seed(boot::command_line(info));
+    random::EntropySource* entropy_devices[] = {drivers::virtio::init_rng(), &vmm_seed};
     random::init_random(entropy_devices);
     boot::mount_disk();
     arch::init_syscalls();

@@ -5,6 +5,7 @@
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/arch/x86_64/power.h"
 #include "kernel/debug/ksyms.h"
+#include "kernel/proc/lifecycle.h"
 
 namespace kernel::debug {
 
@@ -38,7 +39,7 @@ void panic_stop() {
         print_backtrace(reinterpret_cast<uint64_t>(__builtin_frame_address(0)),
                         reinterpret_cast<uint64_t>(__builtin_return_address(0)));
     }
-    arch::power_off_panic();
+    proc::end_after_panic();
 }
 
 }  // namespace kernel::debug

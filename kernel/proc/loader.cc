@@ -7,6 +7,7 @@
 
 #include "kernel/arch/x86_64/cpu_features.h"
 #include "kernel/arch/x86_64/layout.h"
+#include "kernel/arch/x86_64/power.h"
 #include "kernel/arch/x86_64/trap_frame.h"
 #include "kernel/console/log.h"
 #include "kernel/debug/panic.h"
@@ -19,6 +20,7 @@
 #include "kernel/random/random.h"
 #include "kernel/vdso/vdso.h"
 #include "lib/base/checked.h"
+#include "lib/base/format.h"
 #include "lib/elf/elf.h"
 #include "lib/elf/initial_stack.h"
 #include "lib/manifest/manifest.h"
@@ -48,11 +50,6 @@ int prot_for(uint32_t p_flags) {
     if (p_flags & lib::elf::PF_W) prot |= mm::kProtWrite;
     if (p_flags & lib::elf::PF_X) prot |= mm::kProtExec;
     return prot;
-}
-
-// Random page-aligned address in [low, low + pages * kPage).
-uint64_t random_pages(uint64_t low, uint64_t pages) {
-    return low + random::uniform(pages) * kPage;
 }
 
 // An executable's bytes: the manifest's copy, or a file of the root filesystem seen through
@@ -126,22 +123,36 @@ lib::Result<uint64_t> map_segments(mm::AddressSpace& space, const lib::elf::ElfI
 
 struct Layout {
     uint64_t bias;
-    uint64_t stack_top;
+    uint64_t stack_top;  // the initial stack's top, below the page-aligned end of its area
+    uint64_t stack_area_top;
     uint64_t mmap_top;
-    uint64_t vdso_base;  // AT_SYSINFO_EHDR
+    uint64_t brk_offset;  // added to the page-aligned end of the program's segments
+    uint64_t vdso_base;   // AT_SYSINFO_EHDR
 };
 
-// FIXME(#7): entropy audit and per-region documentation; these already draw fresh per boot.
-Layout choose_layout(const lib::elf::ElfImage& elf) {
+// Every boot draws a fresh layout from the kernel CSPRNG (docs/rebirth.md lists each region's
+// range and the entropy measured). Linux x86-64's defaults, for comparison: 28 bits for the PIE
+// and mmap bases, 22 bits of pages plus a sub-page offset for the stack, 13 bits for brk; the
+// 47-bit user half leaves room for 30 bits of pages everywhere.
+constexpr uint64_t kPieLow = 0x5500'0000'0000;      // PIE bases in [kPieLow, kPieLow + 4 TiB)
+constexpr uint64_t kRandomPages = 1ull << 30;       // 30 bits of pages (4 TiB) per region
+constexpr uint64_t kStackGap = 128ull << 20;        // between the stack's area and the mmap top
+// With NoASLR (debug flag noaslr): Linux's layout under `setarch -R`.
+constexpr uint64_t kFixedPieBase = 0x5555'5555'4000;
+
+Layout choose_layout(const lib::elf::ElfImage& elf, bool randomize) {
     Layout layout{};
+    auto pages = [&](uint64_t count) { return randomize ? random::uniform(count) * kPage : 0; };
     if (elf.is_pie()) {
-        // 2^28 pages (1 TiB) of choice for the base, like Linux's 28 bits of mmap entropy.
-        uint64_t base = random_pages(0x5500'0000'0000, 1ull << 28);
+        uint64_t base = randomize ? kPieLow + pages(kRandomPages) : kFixedPieBase;
         layout.bias = base - elf.load_bounds().start;
     }
-    layout.stack_top = arch::kUserEnd - kPage - random::uniform(1ull << 22) * kPage;
-    uint64_t gap = kStackSize + (128ull << 20);
-    layout.mmap_top = layout.stack_top - gap - random::uniform(1ull << 28) * kPage;
+    layout.stack_area_top = arch::kUserEnd - kPage - pages(kRandomPages);
+    // The sub-page offset: 16-byte steps within the top page, as Linux's arch_align_stack.
+    uint64_t sub_page = randomize ? random::uniform(kPage / 16) * 16 : 0;
+    layout.stack_top = layout.stack_area_top - sub_page;
+    layout.mmap_top = layout.stack_area_top - kStackSize - kStackGap - pages(kRandomPages);
+    layout.brk_offset = pages(kRandomPages);
     return layout;
 }
 
@@ -238,12 +249,25 @@ lib::elf::ElfImage parse_elf(std::string_view program, std::span<const std::byte
     return elf.value();
 }
 
+// "start stack=0x7ffc..." on the status channel: runners time reboots by it and show each
+// boot's stack (docs/boot-protocol.md).
+void announce_start(uint64_t stack_pointer) {
+    char line[48];
+    lib::format_buffer(line, sizeof(line), "start stack={:#x}", stack_pointer);
+    arch::status_line(line);
+}
+
 }  // namespace
 
 void start_program(std::span<const std::byte> manifest_bytes, std::string_view) {
     auto parsed = Manifest::parse(manifest_bytes);
     if (parsed.is_error()) panic("the boot manifest is malformed");
     const Manifest& manifest = parsed.value();
+    std::string_view bad_key;
+    if (!init_lifecycle(manifest, bad_key)) {
+        char why[64];
+        refuse(manifest.program(), lib::format_buffer(why, sizeof(why), "the manifest's {} is malformed", bad_key));
+    }
     net::init_network(manifest);  // with DHCP, waits (bounded) for an address
     std::string_view program = manifest.program();
     Executable exe{manifest.program_image(), nullptr, program};
@@ -273,7 +297,9 @@ void start_program(std::span<const std::byte> manifest_bytes, std::string_view) 
     open_console(*process);
     space->activate();
 
-    Layout layout = choose_layout(elf);
+    bool randomize = !manifest.has_debug_flag("noaslr");
+    if (!randomize) klog("ASLR is OFF (noaslr): this boot's layout is the same as every other's");
+    Layout layout = choose_layout(elf, randomize);
     auto highest = map_segments(*space, elf, exe, layout.bias);
     if (highest.is_error()) refuse(program, lib::errno_name(highest.error()));
     uint64_t entry = elf.entry() + layout.bias;
@@ -294,10 +320,9 @@ void start_program(std::span<const std::byte> manifest_bytes, std::string_view) 
     if (vdso.is_error()) refuse(program, "no memory for the vDSO");
     layout.vdso_base = vdso.value().base;
     layout.mmap_top = vdso.value().bottom - kPage;
-    // FIXME(#7): randomize the brk start too (13 bits, like Linux).
-    process->init_brk(highest.value());
+    process->init_brk(lib::align_up(highest.value(), kPage).value_or(highest.value()) + layout.brk_offset);
     space->set_mmap_range(0x10000, layout.mmap_top);
-    auto stacked = space->map_fixed(layout.stack_top - kStackSize, kStackSize,
+    auto stacked = space->map_fixed(layout.stack_area_top - kStackSize, kStackSize,
                                     mm::kProtRead | mm::kProtWrite, lib::vm::VmKind::Stack);
     if (stacked.is_error()) refuse(program, "no memory for the stack");
     auto sp = build_stack(*space, manifest, elf, layout, interp_base);
@@ -305,6 +330,7 @@ void start_program(std::span<const std::byte> manifest_bytes, std::string_view) 
 
     if (process->debug().trace_syscalls)
         klog("starting {} at {:#x}, stack {:#x}", program, entry, sp.value());
+    announce_start(sp.value());
     arch::TrapFrame frame{};
     frame.rip = entry;
     frame.rsp = sp.value();

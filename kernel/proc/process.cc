@@ -157,9 +157,4 @@ bool has_current() { return arch::this_cpu().process != nullptr; }
 
 void set_current(Process* process) { arch::this_cpu().process = process; }
 
-void exit_program(int status) {
-    // FIXME(#7): RebootOnExit decides between power-off and reboot here.
-    arch::power_off(uint8_t(status & 0xff));
-}
-
 }  // namespace kernel::proc

@@ -8,6 +8,7 @@
 
 #include "kernel/mm/address_space.h"
 #include "kernel/proc/fd_table.h"
+#include "kernel/proc/lifecycle.h"  // exit_program
 #include "lib/elf/initial_stack.h"
 
 namespace kernel::fs {
@@ -120,8 +121,5 @@ private:
 Process& current();
 bool has_current();
 void set_current(Process* process);
-
-// Ends the program: exit status to the runner, VM powered off.
-[[noreturn]] void exit_program(int status);
 
 }  // namespace kernel::proc

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "phx/error.h"
 #include "phx/image/image_builder.h"
 #include "phx/kernel_locator.h"
+#include "phx/log.h"
 
 namespace phx {
 
@@ -90,6 +92,43 @@ void add_create_flags(CLI::App* cmd, std::shared_ptr<CreateOptions> options, boo
     cmd->add_option("args", options->args, "arguments for the program (after --)")->type_name("ARG");
 }
 
+// "1,2,139"
+std::string status_list(const std::vector<uint8_t>& statuses) {
+    std::string text;
+    for (uint8_t status : statuses) text += (text.empty() ? "" : ",") + std::to_string(status);
+    return text;
+}
+
+// RebootOnExit (or RestartPolicy, its readable spelling), expected_exit_code and idle_on_exit
+// as the kernel's manifest options (lib/manifest/exit_policy.h).
+void add_exit_options(const Config& config, std::vector<std::pair<std::string, std::string>>& options) {
+    using When = RebootOnExit::When;
+    std::optional<RebootOnExit> reboot = config.reboot_on_exit;
+    if (config.restart_policy) {
+        When from_policy = *config.restart_policy == RestartPolicy::Never       ? When::Never
+                           : *config.restart_policy == RestartPolicy::OnFailure ? When::OnFailure
+                                                                                : When::Always;
+        if (reboot && *config.restart_policy == RestartPolicy::Never && reboot->when != When::Never)
+            throw PhxError(kExitUsage,
+                           "config.json: RestartPolicy \"never\" and RebootOnExit disagree; keep one of them");
+        if (!reboot) reboot = RebootOnExit{from_policy, {}};
+    }
+    if (reboot) {
+        std::string value;
+        switch (reboot->when) {
+            case When::Never: value = "f"; break;
+            case When::OnFailure: value = "t"; break;
+            case When::Always: value = "*"; break;
+            case When::OnStatus: value = status_list(reboot->statuses); break;
+            case When::UnlessStatus: value = "!" + std::to_string(reboot->statuses.at(0)); break;
+        }
+        options.emplace_back("reboot_on_exit", value);
+    }
+    if (!config.expected_exit_codes.empty())
+        options.emplace_back("expected_exit_code", status_list(config.expected_exit_codes));
+    if (config.idle_on_exit) options.emplace_back("idle_on_exit", "t");
+}
+
 }  // namespace
 
 ImageSpec image_spec(const Config& config, const std::string& program, const std::vector<std::string>& args,
@@ -98,9 +137,9 @@ ImageSpec image_spec(const Config& config, const std::string& program, const std
     auto unsupported = [](const std::string& key, const std::string& why) {
         throw PhxError(kExitUsage, "config.json: " + key + " is not supported yet (" + why + ")");
     };
-    if (config.reboot_on_exit) unsupported("RebootOnExit", "rebirth on exit comes with issue 7");
-    if (config.restart_policy) unsupported("RestartPolicy", "rebirth on exit comes with issue 7");
-    if (!config.manifest_passthrough.empty()) unsupported("ManifestPassthrough", "the kernel reads no extra manifest keys");
+    if (!config.manifest_passthrough.empty())
+        unsupported("ManifestPassthrough." + config.manifest_passthrough.front().first,
+                    "the kernel reads reboot_on_exit, expected_exit_code and idle_on_exit only");
     if (config.run.cpus && *config.run.cpus > 1) unsupported("RunConfig.CPUs above 1", "the VM has one vCPU");
 
     ImageSpec spec;
@@ -118,6 +157,8 @@ ImageSpec image_spec(const Config& config, const std::string& program, const std
         spec.env.push_back(entry);
     }
     spec.debug_flags = config.debug_flags;
+    if (std::find(spec.debug_flags.begin(), spec.debug_flags.end(), "noaslr") != spec.debug_flags.end())
+        log_info("warning: NoASLR: every boot of this image gets the same memory layout (for debugging only)");
     spec.files = config.files;
     spec.dirs = config.dirs;
     spec.map_dirs = config.map_dirs;
@@ -127,6 +168,7 @@ ImageSpec image_spec(const Config& config, const std::string& program, const std
         if (config.run.netmask) spec.kernel_options.emplace_back("netmask", *config.run.netmask);
         if (config.run.gateway) spec.kernel_options.emplace_back("gateway", *config.run.gateway);
     }
+    add_exit_options(config, spec.kernel_options);
     if (!config.name_servers.empty()) {
         std::string joined;
         for (const auto& server : config.name_servers) joined += (joined.empty() ? "" : ",") + server;

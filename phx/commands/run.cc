@@ -263,12 +263,17 @@ int run(const RunOptions& given) {
     spec.work_dir = work.path();
     spec.memory_mib = memory_mib;
     spec.accel = accel;
-    spec.restart.restart_on_reset = !options.no_restart;
+    // RestartPolicy "never": a guest reset ends the run too (its exits never reboot).
+    spec.restart.restart_on_reset = !options.no_restart && config.restart_policy != RestartPolicy::Never;
     spec.restart.max_restarts = options.max_restarts;
     spec.restart.window_ms = uint64_t(options.restart_window_s * 1000);
     spec.restart.backoff_initial_ms = options.restart_backoff_ms;
     spec.host_stats = options.host_stats;
     spec.kernel_args = options.kernel_args;
+    // NoASLR also fixes the kernel's own base.
+    bool no_aslr = std::find(flags.begin(), flags.end(), "noaslr") != flags.end() ||
+                   std::find(config.debug_flags.begin(), config.debug_flags.end(), "noaslr") != config.debug_flags.end();
+    if (no_aslr) spec.kernel_args.push_back("phx.nokaslr");
     spec.machine = machine;
     spec.net = net;
     spec.mac = vmm::net::random_mac();

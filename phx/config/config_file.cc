@@ -31,8 +31,8 @@ using Keys = std::span<const std::string_view>;
 // clang-format off
 constexpr std::string_view kTopHonoured[] = {
     "Args", "BaseVolumeSz", "CloudConfig", "Debugflags", "Dirs", "Env", "Files", "Kernel",
-    "ManifestPassthrough", "MapDirs", "NameServers", "Program", "RebootOnExit", "RestartPolicy",
-    "RunConfig"};
+    "ManifestPassthrough", "MapDirs", "NameServers", "NoASLR", "Program", "RebootOnExit",
+    "RestartPolicy", "RunConfig"};
 constexpr std::string_view kTopRefused[] = {
     "Boot", "BuildDir", "Description", "DisableArgsCopy", "Force", "Home", "KlibDir", "Klibs",
     "Language", "LocalFilesParentDirectory", "Mounts", "NanosVersion", "NightlyBuild", "NoTrace",
@@ -59,7 +59,8 @@ constexpr std::string_view kTagHonoured[] = {"key", "value"};
 constexpr std::string_view kTagRefused[] = {"attribute"};
 
 // Debug flags the Phoenix kernel acts on (kernel/proc/loader.cc, apply_debug_flags).
-constexpr std::string_view kKernelDebugFlags[] = {"trace", "debugsyscalls", "fault"};
+constexpr std::string_view kKernelDebugFlags[] = {"trace", "debugsyscalls", "fault", "noaslr"};
+constexpr std::string_view kNoAslrFlag = "noaslr";
 constexpr std::string_view kRebootOnExitFlag = "reboot_on_exit";
 
 constexpr int kMaxDepth = 64;                // nesting that any real config stays far below
@@ -426,6 +427,35 @@ RestartPolicy parse_restart_policy(const Reader& reader, const Field& field) {
                 ": expected \"never\", \"on-failure\" or \"always\"");
 }
 
+// ManifestPassthrough: Nanos's exit settings become typed fields (reboot_on_exit is
+// RebootOnExit's manifest name); every other key is kept as compact JSON text.
+void read_manifest_passthrough(const Reader& reader, const Field& field, Config& config) {
+    for (const auto& item : reader.object(field).items()) {
+        if (item.key().empty()) reader.fail(field.path + " has an empty key");
+        Field entry{field.path + "." + item.key(), &item.value()};
+        const Json& v = item.value();
+        if (item.key() == "reboot_on_exit") {
+            if (config.reboot_on_exit)
+                reader.fail(entry.path + " and RebootOnExit both say when to reboot; keep one of them");
+            config.reboot_on_exit = parse_reboot_on_exit(reader, entry);
+        } else if (item.key() == "expected_exit_code") {
+            // A status (number or string) or an array of numbers, as reboot_on_exit's lists.
+            RebootOnExit statuses = parse_reboot_on_exit(reader, entry);
+            if (statuses.when != RebootOnExit::When::OnStatus)
+                reader.fail(entry.path + " " + v.dump() + ": expected an exit status N (0 to 255) or an array of them");
+            config.expected_exit_codes = statuses.statuses;
+        } else if (item.key() == "idle_on_exit") {
+            bool idle = v.is_boolean() ? v.get<bool>() : false;
+            if (v.is_string() && (v == "t" || v == "true")) idle = true;
+            if (!v.is_boolean() && !(v.is_string() && (v == "t" || v == "true" || v == "f" || v == "false")))
+                reader.fail(entry.path + " " + v.dump() + ": expected true or false");
+            config.idle_on_exit = idle;
+        } else {
+            config.manifest_passthrough.emplace_back(item.key(), v.dump());
+        }
+    }
+}
+
 // --- The levels -----------------------------------------------------------------------------
 
 RunConfig read_run_config(const Reader& reader, const Json& object) {
@@ -545,8 +575,8 @@ void read_debug_flags(const Reader& reader, const Field& field, Config& config) 
         if (std::find(std::begin(kKernelDebugFlags), std::end(kKernelDebugFlags), name) ==
             std::end(kKernelDebugFlags))
             reader.fail(field.path + " " + quote(name) +
-                        " is not supported yet (Phoenix has trace, debugsyscalls, fault and "
-                        "reboot_on_exit)");
+                        " is not supported yet (Phoenix has trace, debugsyscalls, fault, noaslr "
+                        "and reboot_on_exit)");
         if (std::find(config.debug_flags.begin(), config.debug_flags.end(), name) ==
             config.debug_flags.end())
             config.debug_flags.push_back(name);
@@ -607,17 +637,16 @@ Config read_config(const Reader& reader, const Json& top) {
                             ": expected an IPv4 address like \"8.8.8.8\" (Phoenix has no IPv6 "
                             "yet)");
     }
-    if (auto* field = get(f, "ManifestPassthrough"))
-        for (const auto& item : reader.object(*field).items()) {
-            if (item.key().empty()) reader.fail(field->path + " has an empty key");
-            config.manifest_passthrough.emplace_back(item.key(), item.value().dump());
-        }
     if (auto* field = get(f, "Kernel")) config.kernel = reader.text(*field);
     if (auto* field = get(f, "RebootOnExit"))
         config.reboot_on_exit = parse_reboot_on_exit(reader, *field);
     if (auto* field = get(f, "Debugflags")) read_debug_flags(reader, *field, config);
+    if (auto* field = get(f, "ManifestPassthrough")) read_manifest_passthrough(reader, *field, config);
     if (auto* field = get(f, "RestartPolicy"))
         config.restart_policy = parse_restart_policy(reader, *field);
+    if (auto* field = get(f, "NoASLR"); field && reader.boolean(*field) &&
+        std::find(config.debug_flags.begin(), config.debug_flags.end(), kNoAslrFlag) == config.debug_flags.end())
+        config.debug_flags.emplace_back(kNoAslrFlag);
     if (auto* field = get(f, "RunConfig"))
         config.run = read_run_config(reader, reader.object(*field));
     if (auto* field = get(f, "CloudConfig"))

@@ -108,6 +108,10 @@ struct Config {
     std::optional<std::string> kernel;            // Kernel: host path of the Phoenix kernel
     std::optional<RebootOnExit> reboot_on_exit;   // RebootOnExit
     std::optional<RestartPolicy> restart_policy;  // RestartPolicy (Phoenix)
+    // ManifestPassthrough's expected_exit_code (statuses that count as success, sorted) and
+    // idle_on_exit (halt instead of powering off), Nanos's companions of reboot_on_exit.
+    std::vector<uint8_t> expected_exit_codes;
+    bool idle_on_exit = false;
     RunConfig run;                                // RunConfig
     CloudConfig cloud;                            // CloudConfig
 };

@@ -24,6 +24,7 @@ void StatusPort::pio_write(uint16_t offset, std::span<const std::byte> data) {
         if (c == '\n') {
             m_last_line = m_line;
             m_line.clear();
+            if (m_listener) m_listener(m_last_line);
         } else if (m_line.size() < kMaxLine) {
             m_line.push_back(c);
         }

@@ -4,6 +4,7 @@
 //   0xf4   exit port: a 32-bit write powers off; N (0..255) is the exit status, 0x100 a panic
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "vmm/devices/pio_device.h"
@@ -13,6 +14,9 @@ namespace vmm {
 class StatusPort final : public PioDevice {
 public:
     static constexpr uint16_t kPort = 0x402;
+    // Called on the vCPU thread with each complete line, as it arrives.
+    using Listener = std::function<void(const std::string& line)>;
+    void set_listener(Listener listener) { m_listener = std::move(listener); }
     void pio_read(uint16_t, std::span<std::byte> data) override;
     void pio_write(uint16_t offset, std::span<const std::byte> data) override;
     // The last complete line the kernel wrote ("" when none).
@@ -22,6 +26,7 @@ private:
     static constexpr size_t kMaxLine = 128;
     std::string m_line;
     std::string m_last_line;
+    Listener m_listener;
 };
 
 class ExitPort final : public PioDevice {

@@ -27,6 +27,21 @@ void power_off(uint8_t status) {
     halt_forever();  // no exit device: stop here
 }
 
+void reset() {
+    cli();
+    constexpr uint16_t kI8042Command = 0x64;
+    constexpr uint8_t kPulseResetLine = 0xfe;
+    outb(kI8042Command, kPulseResetLine);
+    // No i8042 (QEMU microvm, some clouds): an empty IDT turns the next exception into a
+    // triple fault, which resets the CPU.
+    struct [[gnu::packed]] {
+        uint16_t limit;
+        uint64_t base;
+    } empty{0, 0};
+    asm volatile("lidt %0; int3" ::"m"(empty));
+    halt_forever();
+}
+
 void power_off_panic() {
     status_line("panic");
     outl(kExitPort, kPanicWord);

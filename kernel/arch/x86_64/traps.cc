@@ -10,6 +10,7 @@
 #include "kernel/arch/x86_64/power.h"
 #include "kernel/arch/x86_64/trap_frame.h"
 #include "kernel/arch/x86_64/user_copy.h"
+#include "kernel/proc/lifecycle.h"
 #include "kernel/debug/panic.h"
 #include "kernel/debug/registers.h"
 #include "kernel/mm/page_fault.h"
@@ -41,7 +42,7 @@ namespace {
     if (frame.vector == kVectorPageFault) kprint("fault address: {:#018x}\n", fault_address);
     debug::print_registers(frame);
     debug::print_backtrace(frame.rbp, frame.rip);
-    power_off_panic();
+    proc::end_after_panic();
 }
 
 }  // namespace
