@@ -21,28 +21,6 @@ namespace {
 
 std::atomic<kvm_run*> g_active_run{nullptr};
 
-// " phx.boot=N phx.seed=<64 hex digits>": which boot this is (for crash reports), and 32
-// bytes from the host's getrandom for the kernel's CSPRNG, fresh for every VM. The kernel mixes
-// the seed with RDSEED/RDRAND and virtio-rng, then blanks it in its copy of the command line.
-std::string boot_words(uint32_t boot_number) {
-    unsigned char seed[32] = {};
-    size_t got = 0;
-    while (got < sizeof(seed)) {
-        ssize_t n = getrandom(seed + got, sizeof(seed) - got, 0);
-        if (n <= 0) break;  // no host randomness: the kernel still has the CPU's and the device's
-        got += size_t(n);
-    }
-    std::string words = " phx.boot=" + std::to_string(boot_number);
-    if (got < sizeof(seed)) return words;
-    words += " phx.seed=";
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (unsigned char byte : seed) {
-        words += kHex[byte >> 4];
-        words += kHex[byte & 15];
-    }
-    return words;
-}
-
 }  // namespace
 
 void set_active_run(kvm_run* run) { g_active_run.store(run); }
@@ -100,7 +78,8 @@ Expected<std::unique_ptr<Machine>> Machine::create(const BootInputs& inputs) {
     BootPlan plan;
     // Guest RAM is a fresh anonymous mapping and nothing but the boot data (which the kernel
     // reserves) is written to it: the kernel may skip zeroing frames it never used.
-    plan.cmdline = inputs.cmdline + " phx.ram=zeroed" + devices + boot_words(inputs.boot_number);
+    plan.cmdline = inputs.cmdline + " phx.ram=zeroed" + devices;
+    for (const std::string& word : boot_command_words(inputs.boot_number)) plan.cmdline += " " + word;
     if (!plan.cmdline.empty() && plan.cmdline[0] == ' ') plan.cmdline.erase(0, 1);
     if (!inputs.manifest.empty()) plan.modules.push_back(inputs.manifest);
     uint64_t start_info = TRY(write_pvh_boot(vm.memory(), *inputs.kernel, plan));
@@ -150,6 +129,28 @@ Expected<StopRequest> Machine::run(const std::atomic<bool>& interrupted) {
             return vm_error(error);
     }
     return m_stop;
+}
+
+// phx.boot=N, and 32 bytes from the host's getrandom as phx.seed=<64 hex digits> for the
+// kernel's CSPRNG, fresh for every VM. The kernel mixes the seed with RDSEED/RDRAND and
+// virtio-rng, then blanks it in its copy of the command line.
+std::vector<std::string> boot_command_words(uint32_t boot_number) {
+    std::vector<std::string> words = {"phx.boot=" + std::to_string(boot_number)};
+    unsigned char seed[32] = {};
+    size_t got = 0;
+    while (got < sizeof(seed)) {
+        ssize_t n = getrandom(seed + got, sizeof(seed) - got, 0);
+        if (n <= 0) return words;  // no host randomness: the kernel has the CPU's and the device's
+        got += size_t(n);
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string word = "phx.seed=";
+    for (unsigned char byte : seed) {
+        word += kHex[byte >> 4];
+        word += kHex[byte & 15];
+    }
+    words.push_back(word);
+    return words;
 }
 
 }  // namespace vmm

@@ -41,6 +41,10 @@ struct BootInputs {
     uint32_t boot_number = 1;
 };
 
+// The words every boot's kernel command line ends with: phx.boot=N (which boot of the run)
+// and phx.seed=<hex> (fresh bytes from the host for the kernel's CSPRNG).
+std::vector<std::string> boot_command_words(uint32_t boot_number);
+
 class Machine {
 public:
     static Expected<std::unique_ptr<Machine>> create(const BootInputs& inputs);

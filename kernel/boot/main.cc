@@ -18,10 +18,12 @@
 #include "kernel/drivers/virtio/rng.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/page_table.h"
+#include "kernel/proc/lifecycle.h"
 #include "kernel/proc/loader.h"
 #include "kernel/random/random.h"
 #include "kernel/time/clock.h"
 #include "lib/base/cmdline.h"
+#include "lib/manifest/manifest.h"
 
 extern "C" char kernel_phys_start[], kernel_phys_end[];
 extern "C" void kernel_run_constructors();
@@ -159,6 +161,13 @@ extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
     klog("Phoenix: {} MiB RAM, TSC {} MHz ({}), {}{}{}", mm::total_frame_count() / 256,
          time::tsc_hz() / 1000000, time::tsc_source_name(), arch::cpu().smep ? "SMEP " : "",
          arch::cpu().smap ? "SMAP " : "", arch::cpu().umip ? "UMIP" : "");
+    std::span<const std::byte> manifest = boot::find_manifest(info);
+    // The exit policy first, so that a panic from here on already follows it (start_program
+    // reports a malformed one).
+    if (auto parsed = lib::manifest::Manifest::parse(manifest); parsed.has_value()) {
+        std::string_view bad_key;
+        (void)proc::init_lifecycle(parsed.value(), bad_key);
+    }
     boot::run_selftest(boot::command_line(info));
-    proc::start_program(boot::find_manifest(info), boot::command_line(info));
+    proc::start_program(manifest, boot::command_line(info));
 }

@@ -16,6 +16,7 @@
 #include "phx/log.h"
 #include "phx/runners/child_process.h"
 #include "phx/runners/status_channel.h"
+#include "vmm/machine.h"
 
 namespace phx {
 
@@ -158,10 +159,15 @@ int QemuRunner::run(const RunSpec& given) {
     }
     Accel accel = resolve_accel(spec.accel);
     std::string status_path = spec.work_dir + "/status";
-    auto args = command_line(spec, accel, status_path);
+    // Every boot's command line ends with its number and a fresh seed (vmm/machine.h).
+    auto boot_args = [&](uint32_t boot) {
+        RunSpec boot_spec = spec;
+        for (std::string& word : vmm::boot_command_words(boot)) boot_spec.kernel_args.push_back(std::move(word));
+        return command_line(boot_spec, accel, status_path);
+    };
     if (verbose()) {
         std::string line;
-        for (const auto& arg : args) line += (line.empty() ? "" : " ") + shell_quote(arg);
+        for (const auto& arg : boot_args(1)) line += (line.empty() ? "" : " ") + shell_quote(arg);
         log_verbose(line);
     }
     // A guest reset ends QEMU (-no-reboot: a reset under microvm+PVH cannot be resumed), so
@@ -169,7 +175,7 @@ int QemuRunner::run(const RunSpec& given) {
     vmm::RestartTracker tracker(spec.restart);
     for (uint32_t boot = 1;; ++boot) {
         auto started = std::chrono::steady_clock::now();
-        ChildExit exit = spawn_qemu(args);
+        ChildExit exit = spawn_qemu(boot_args(boot));
         std::string status = read_status(status_path);
         if (!guest_reset(status, exit)) return vm_exit_status(status, exit);
         auto ms = [](auto since) {
@@ -184,7 +190,8 @@ int QemuRunner::run(const RunSpec& given) {
                                                   " restarts, the restart limit");
             return vm_exit_status(status, exit);  // "stopped without reporting a status"
         }
-        log_info("guest reset (QEMU exited without a status), reboot " + std::to_string(boot) +
+        log_info("guest reset (QEMU exited without a status)");
+        log_info("reboot " + std::to_string(boot) + ": a new QEMU" +
                  (decision.delay_ms ? " in " + std::to_string(decision.delay_ms) + " ms" : ""));
         std::this_thread::sleep_for(std::chrono::milliseconds(decision.delay_ms));
     }

@@ -365,9 +365,40 @@ TEST(ConfigFile, DebugflagsRebootOnExit) {
                  "of them");
     EXPECT_ERROR(R"({"Debugflags": ["futex_trace"]})",
                  "config.json: Debugflags 'futex_trace' is not supported yet (Phoenix has trace, "
-                 "debugsyscalls, fault and reboot_on_exit)");
+                 "debugsyscalls, fault, noaslr and reboot_on_exit)");
     EXPECT_EQ(parse(R"({"Debugflags": ["debugsyscalls"]})").debug_flags,
               (std::vector<std::string>{"debugsyscalls"}));
+}
+
+TEST(ConfigFile, NoAslrIsTheNoaslrDebugFlag) {
+    EXPECT_EQ(parse(R"({"NoASLR": true})").debug_flags, (std::vector<std::string>{"noaslr"}));
+    EXPECT_EQ(parse(R"({"NoASLR": true, "Debugflags": ["noaslr"]})").debug_flags,
+              (std::vector<std::string>{"noaslr"}));
+    EXPECT_TRUE(parse(R"({"NoASLR": false})").debug_flags.empty());
+    EXPECT_ERROR_STARTS(R"({"NoASLR": "yes"})", "config.json: NoASLR");
+}
+
+TEST(ConfigFile, ManifestPassthroughExitKeys) {
+    Config c = parse(R"({"ManifestPassthrough": {"expected_exit_code": [4, 3], "idle_on_exit": "t",
+                          "reboot_on_exit": "!0", "exec_protection": "t"}})");
+    EXPECT_EQ(c.expected_exit_codes, (std::vector<uint8_t>{3, 4}));
+    EXPECT_TRUE(c.idle_on_exit);
+    ASSERT_TRUE(c.reboot_on_exit);
+    EXPECT_EQ(c.reboot_on_exit->when, When::UnlessStatus);
+    ASSERT_EQ(c.manifest_passthrough.size(), 1u);  // the others stay for the image to refuse
+    EXPECT_EQ(c.manifest_passthrough[0].first, "exec_protection");
+    EXPECT_EQ(parse(R"({"ManifestPassthrough": {"expected_exit_code": "7"}})").expected_exit_codes,
+              (std::vector<uint8_t>{7}));
+    EXPECT_FALSE(parse(R"({"ManifestPassthrough": {"idle_on_exit": false}})").idle_on_exit);
+    EXPECT_ERROR_STARTS(R"({"ManifestPassthrough": {"expected_exit_code": "*"}})",
+                        "config.json: ManifestPassthrough.expected_exit_code ");
+    EXPECT_ERROR_STARTS(R"({"ManifestPassthrough": {"expected_exit_code": 300}})",
+                        "config.json: ManifestPassthrough.expected_exit_code ");
+    EXPECT_ERROR_STARTS(R"({"ManifestPassthrough": {"idle_on_exit": 1}})",
+                        "config.json: ManifestPassthrough.idle_on_exit ");
+    EXPECT_ERROR(R"({"RebootOnExit": true, "ManifestPassthrough": {"reboot_on_exit": "*"}})",
+                 "config.json: ManifestPassthrough.reboot_on_exit and RebootOnExit both say when to "
+                 "reboot; keep one of them");
 }
 
 TEST(ConfigFile, RestartPolicyForms) {
