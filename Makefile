@@ -17,14 +17,16 @@ build: deps
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE soak
 
+# The seed's story: the Rust server that halts after every answer, reborn on each request.
 demo: build
-	$(BUILD)/phx/phx run $(BUILD)/examples/hello-world/hello-world -- from the Phoenix demo
+	BUILD=$(BUILD) scripts/demo
 
 bench: build
 	$(BUILD)/bench/boot/bench_boot --runs 20
 	$(BUILD)/bench/image/bench_image --runs 10
 	$(BUILD)/bench/sched/bench_sched --runs 3
 	$(BUILD)/bench/net/bench_net --seconds 10
+	$(BUILD)/bench/rebirth/bench_rebirth --crashes 200
 
 fuzz: deps
 	scripts/fuzz 30

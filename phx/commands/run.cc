@@ -152,6 +152,13 @@ std::vector<std::byte> override_manifest(const std::string& disk, const std::vec
     return build_manifest(launch);
 }
 
+// Whether the manifest asks for reboots on exit (reboot_on_exit other than "f").
+bool reboots_on_exit(const std::vector<std::byte>& bytes) {
+    auto parsed = lib::manifest::Manifest::parse(bytes);
+    std::string_view value;
+    return parsed.has_value() && parsed.value().option("reboot_on_exit", value) && value != "f";
+}
+
 // An image for a program, built once per distinct input and kept in $PHX_HOME/cache, keyed
 // by a hash of everything that goes into it.
 std::string cached_image(const ImageSpec& spec) {
@@ -309,6 +316,7 @@ int run(const RunOptions& given) {
         }
     }
     spec.disk_path = disk;
+    spec.announce_first_boot = reboots_on_exit(!manifest.empty() ? manifest : read_image_file(disk, kImageManifestPath));
     if (!manifest.empty()) {
         spec.manifest_path = work.file("manifest.bin");
         try {

@@ -31,7 +31,10 @@ int BuiltinRunner::run(const RunSpec& spec) {
     request.net = spec.net;
     request.mac = spec.mac;
     request.log = [](const std::string& line) { log_info(line); };
-    request.log_detail = [](const std::string& line) { log_verbose(line); };
+    if (spec.announce_first_boot)
+        request.log_detail = [](const std::string& line) { log_info(line); };
+    else
+        request.log_detail = [](const std::string& line) { log_verbose(line); };
     log_verbose("hypervisor: builtin (KVM), " + std::to_string(spec.memory_mib) + " MiB");
 
     auto outcome = vmm::run_vm(request);

@@ -30,6 +30,7 @@ struct RunSpec {
     std::vector<std::string> kernel_args;  // extra kernel command-line words (--kernel-arg)
     vmm::RestartPolicy restart;            // what a guest reset does
     bool host_stats = false;               // reboot lines show phx's fds/RSS/threads
+    bool announce_first_boot = false;      // the first boot gets its line too (a rebooting image)
     Machine machine = Machine::Microvm;
     // The NIC (virtio-net) and its network; mode None: no NIC. `mac` is the NIC's address,
     // the same on every boot of the run.
