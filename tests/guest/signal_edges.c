@@ -221,7 +221,8 @@ static void sleep_remaining(void) {
     long long slept = now_ns() - start;
     CHECK(g_alarms == 1);
     long long left_ns = left.tv_sec * 1000000000LL + left.tv_nsec;
-    CHECK(left_ns > 0 && left_ns <= 1000 * MS - 25 * MS);
+    // 0 left is possible when a starved vCPU wakes only after the whole second.
+    CHECK(left_ns >= 0 && left_ns <= 1000 * MS - 25 * MS);
     CHECK(left_ns + slept >= 1000 * MS - 5 * MS && left_ns + slept <= 1000 * MS + 200 * MS);
 }
 
