@@ -3,7 +3,8 @@
 
 set(PHX_WARNINGS -Wall -Wextra -Wno-missing-field-initializers)
 
-# Freestanding x86-64 ring-0 code in the top 2 GiB (-mcmodel=kernel), no SSE (user FP state is
+# Freestanding x86-64 ring-0 code in the top 2 GiB (-mcmodel=kernel; the image is relocated
+# within them at boot for KASLR, see kernel/arch/x86_64/kaslr.cc), no SSE (user FP state is
 # never touched by the kernel), no red zone (interrupts push on the current stack).
 set(PHX_KERNEL_CXXFLAGS
     -ffreestanding -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit

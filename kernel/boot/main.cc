@@ -1,6 +1,7 @@
 // kernel_boot_main: from boot.S's long-mode jump to the program's first instruction.
 #include "kernel/arch/x86_64/cpu_features.h"
 #include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/kaslr.h"
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/arch/x86_64/syscall.h"
@@ -23,7 +24,6 @@
 #include "kernel/time/clock.h"
 #include "lib/base/cmdline.h"
 
-extern "C" char kernel_phys_start[], kernel_phys_end[];
 extern "C" void kernel_run_constructors();
 
 namespace kernel::boot {
@@ -35,8 +35,8 @@ void init_memory(const BootInfo& info) {
     // tables (below 1 MiB in practice), the modules.
     mm::PhysRange reserved[kMaxModules + 2];
     size_t count = 0;
-    uint64_t image_start = reinterpret_cast<uint64_t>(kernel_phys_start);
-    uint64_t image_end = reinterpret_cast<uint64_t>(kernel_phys_end);
+    uint64_t image_start = arch::kernel_image_phys_start();
+    uint64_t image_end = arch::kernel_image_phys_end();
     reserved[count++] = {image_start, image_end - image_start};
     reserved[count++] = {0, 0x100000};  // real-mode area, start_info, memory map
     for (size_t i = 0; i < info.module_count; ++i)
@@ -95,6 +95,7 @@ std::span<const std::byte> find_manifest(const BootInfo& info) {
 extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
     using namespace kernel;
     console::init_serial();
+    arch::log_kernel_placement();
     arch::detect_cpu_features();
     arch::init_idt();  // before anything can fault
     boot::BootInfo info = boot::parse_start_info(start_info_phys);
