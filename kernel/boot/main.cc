@@ -21,6 +21,7 @@
 #include "kernel/mm/page_table.h"
 #include "kernel/proc/loader.h"
 #include "kernel/random/random.h"
+#include "kernel/runtime/stack_protector.h"
 #include "kernel/time/clock.h"
 #include "lib/base/cmdline.h"
 
@@ -92,7 +93,8 @@ std::span<const std::byte> find_manifest(const BootInfo& info) {
 
 }  // namespace kernel::boot
 
-extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
+// No stack protector here: the canary changes under this frame (set_stack_guard).
+extern "C" [[noreturn, gnu::no_stack_protector]] void kernel_boot_main(uint32_t start_info_phys) {
     using namespace kernel;
     console::init_serial();
     arch::log_kernel_placement();
@@ -125,6 +127,7 @@ extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
     drivers::virtio::discover_pci_devices(info.ram_ranges());
     random::EntropySource* entropy_devices[] = {drivers::virtio::init_rng()};
     random::init_random(entropy_devices);
+    runtime::set_stack_guard(random::next_u64());  // no protected frame is live yet
     boot::mount_disk();
     arch::init_syscalls();
 
