@@ -7,6 +7,7 @@
 #include "kernel/arch/x86_64/syscall.h"
 #include "kernel/arch/x86_64/apic.h"
 #include "kernel/boot/pvh.h"
+#include "kernel/boot/selftest.h"
 #include "kernel/console/log.h"
 #include "kernel/console/serial.h"
 #include "kernel/debug/panic.h"
@@ -45,19 +46,6 @@ void init_memory(const BootInfo& info) {
     auto ram = lib::Cmdline(command_line(info)).find("phx.ram");
     mm::init_frames(info.ram_ranges(), {reserved, count}, ram && ram->value == "zeroed");
     mm::init_kernel_page_table();
-}
-
-// `phx.selftest=kernel-fault` on the command line: a deliberate ring-0 page fault after boot,
-// so tests can see the kernel's crash path (registers, fault address, symbolized backtrace,
-// panic status) work end to end.
-[[gnu::noinline]] void run_selftest(std::string_view cmdline) {
-    auto selftest = lib::Cmdline(cmdline).find("phx.selftest");
-    if (!selftest) return;
-    if (selftest->value == "kernel-fault") {
-        klog("selftest: faulting in ring 0");
-        *reinterpret_cast<volatile uint64_t*>(arch::kUserEnd - 8) = 0;  // unmapped, user half
-    }
-    klog("selftest: unknown test '{}', ignored", selftest->value);
 }
 
 // The root filesystem from the first virtio-blk disk, when there is one; else (or when it
