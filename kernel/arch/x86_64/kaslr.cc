@@ -118,15 +118,18 @@ uint64_t kernel_image_phys_end() {
     return reinterpret_cast<uint64_t>(kernel_phys_end) + g_placement.load_offset;
 }
 
+// One line (each console byte is a VM exit): the tests parse "kernel at 0x... (phys 0x...)".
 void log_kernel_placement() {
     const Placement& p = g_placement;
-    if (p.disabled) klog("kaslr: DISABLED by phx.nokaslr: the kernel runs at its link address");
-    klog("kaslr: kernel at {:#x} (phys {:#x})", kernel_virt_base(), kernel_phys_base());
-    if (p.disabled) return;
-    klog("kaslr: slide drawn from {} slots of 2 MiB, from {}{}TSC", p.slots,
-         p.have_cpu_entropy ? "RDSEED/RDRAND, " : "", p.have_seed ? "phx.seed, " : "");
-    if (!p.have_cpu_entropy && !p.have_seed)
-        klog("kaslr: WARNING: no RDRAND/RDSEED and no phx.seed: the slide is guessable");
+    if (p.disabled) {
+        klog("kaslr: kernel at {:#x} (phys {:#x}): DISABLED by phx.nokaslr, the link address",
+             kernel_virt_base(), kernel_phys_base());
+        return;
+    }
+    klog("kaslr: kernel at {:#x} (phys {:#x}), one of {} slots, from {}{}TSC{}",
+         kernel_virt_base(), kernel_phys_base(), p.slots,
+         p.have_cpu_entropy ? "RDSEED/RDRAND, " : "", p.have_seed ? "phx.seed, " : "",
+         !p.have_cpu_entropy && !p.have_seed ? " only: WARNING, guessable" : "");
 }
 
 }  // namespace kernel::arch
