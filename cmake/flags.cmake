@@ -3,11 +3,14 @@
 
 set(PHX_WARNINGS -Wall -Wextra -Wno-missing-field-initializers)
 
-# Freestanding x86-64 ring-0 code in the top 2 GiB (-mcmodel=kernel), no SSE (user FP state is
-# never touched by the kernel), no red zone (interrupts push on the current stack).
+# Freestanding x86-64 ring-0 code in the top 2 GiB (-mcmodel=kernel; the image is relocated
+# within them at boot for KASLR, see kernel/arch/x86_64/kaslr.cc), no SSE (user FP state is
+# never touched by the kernel), no red zone (interrupts push on the current stack), a stack
+# protector with one global canary set per boot (kernel/runtime/stack_protector.h).
 set(PHX_KERNEL_CXXFLAGS
     -ffreestanding -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit
-    -mno-red-zone -mcmodel=kernel -fno-pic -fno-pie -mgeneral-regs-only -fno-stack-protector
+    -mno-red-zone -mcmodel=kernel -fno-pic -fno-pie -mgeneral-regs-only
+    -fstack-protector-strong -mstack-protector-guard=global
     -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-builtin-malloc
     -nostdlib -nostdinc++ -fno-strict-aliasing -fno-tree-loop-distribute-patterns -fcf-protection=none -mno-mmx -mno-sse -mno-sse2)
 

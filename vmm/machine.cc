@@ -1,7 +1,11 @@
 #include "vmm/machine.h"
 
-#include <cerrno>
+#include <sys/random.h>
 
+#include <cerrno>
+#include <cstdlib>
+
+#include "lib/base/cmdline.h"
 #include "vmm/boot/pvh_boot.h"
 #include "vmm/profiler.h"
 #include "lib/virtio/mmio_regs.h"
@@ -20,6 +24,19 @@ namespace vmm {
 namespace {
 
 std::atomic<kvm_run*> g_active_run{nullptr};
+
+// Physical KASLR: a relocatable kernel goes to a random place on every boot, unless the
+// command line says phx.nokaslr. Profiling (PHX_PROFILE) asks the kernel for phx.nokaslr too
+// (see Machine::create), so the profile's addresses match the kernel ELF's.
+uint64_t kernel_load_offset(const GuestMemory& memory, const KernelImage& kernel,
+                            const BootPlan& plan) {
+    if (lib::Cmdline(plan.cmdline).find("phx.nokaslr")) return 0;
+    uint64_t modules_bytes = 0;
+    for (auto module : plan.modules) modules_bytes += (module.size() + 4095) / 4096 * 4096;
+    uint64_t random = 0;
+    if (getrandom(&random, sizeof(random), 0) != sizeof(random)) return 0;
+    return place_kernel(memory, kernel, modules_bytes, random).offset;
+}
 
 }  // namespace
 
@@ -80,10 +97,14 @@ Expected<std::unique_ptr<Machine>> Machine::create(const BootInputs& inputs) {
     // reserves) is written to it: the kernel may skip zeroing frames it never used.
     plan.cmdline = inputs.cmdline + " phx.ram=zeroed" + devices;
     for (const std::string& word : boot_command_words(inputs.boot_number)) plan.cmdline += " " + word;
+    if (const char* profile = std::getenv("PHX_PROFILE"); profile && *profile)
+        plan.cmdline += " phx.nokaslr";
     if (!plan.cmdline.empty() && plan.cmdline[0] == ' ') plan.cmdline.erase(0, 1);
     if (!inputs.manifest.empty()) plan.modules.push_back(inputs.manifest);
+    plan.kernel_offset = kernel_load_offset(vm.memory(), *inputs.kernel, plan);
     uint64_t start_info = TRY(write_pvh_boot(vm.memory(), *inputs.kernel, plan));
-    TRY(vm.set_pvh_entry(inputs.kernel->entry(), uint32_t(start_info)));
+    TRY(vm.set_pvh_entry(uint32_t(inputs.kernel->entry() + plan.kernel_offset),
+                         uint32_t(start_info)));
     return machine;
 }
 

@@ -1,11 +1,13 @@
 // kernel_boot_main: from boot.S's long-mode jump to the program's first instruction.
 #include "kernel/arch/x86_64/cpu_features.h"
 #include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/kaslr.h"
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/arch/x86_64/syscall.h"
 #include "kernel/arch/x86_64/apic.h"
 #include "kernel/boot/pvh.h"
+#include "kernel/boot/selftest.h"
 #include "kernel/console/log.h"
 #include "kernel/console/serial.h"
 #include "kernel/debug/panic.h"
@@ -21,11 +23,11 @@
 #include "kernel/proc/lifecycle.h"
 #include "kernel/proc/loader.h"
 #include "kernel/random/random.h"
+#include "kernel/runtime/stack_protector.h"
 #include "kernel/time/clock.h"
 #include "lib/base/cmdline.h"
 #include "lib/manifest/manifest.h"
 
-extern "C" char kernel_phys_start[], kernel_phys_end[];
 extern "C" void kernel_run_constructors();
 
 namespace kernel::boot {
@@ -37,8 +39,8 @@ void init_memory(const BootInfo& info) {
     // tables (below 1 MiB in practice), the modules.
     mm::PhysRange reserved[kMaxModules + 2];
     size_t count = 0;
-    uint64_t image_start = reinterpret_cast<uint64_t>(kernel_phys_start);
-    uint64_t image_end = reinterpret_cast<uint64_t>(kernel_phys_end);
+    uint64_t image_start = arch::kernel_image_phys_start();
+    uint64_t image_end = arch::kernel_image_phys_end();
     reserved[count++] = {image_start, image_end - image_start};
     reserved[count++] = {0, 0x100000};  // real-mode area, start_info, memory map
     for (size_t i = 0; i < info.module_count; ++i)
@@ -46,19 +48,6 @@ void init_memory(const BootInfo& info) {
     auto ram = lib::Cmdline(command_line(info)).find("phx.ram");
     mm::init_frames(info.ram_ranges(), {reserved, count}, ram && ram->value == "zeroed");
     mm::init_kernel_page_table();
-}
-
-// `phx.selftest=kernel-fault` on the command line: a deliberate ring-0 page fault after boot,
-// so tests can see the kernel's crash path (registers, fault address, symbolized backtrace,
-// panic status) work end to end.
-[[gnu::noinline]] void run_selftest(std::string_view cmdline) {
-    auto selftest = lib::Cmdline(cmdline).find("phx.selftest");
-    if (!selftest) return;
-    if (selftest->value == "kernel-fault") {
-        klog("selftest: faulting in ring 0");
-        *reinterpret_cast<volatile uint64_t*>(arch::kUserEnd - 8) = 0;  // unmapped, user half
-    }
-    klog("selftest: unknown test '{}', ignored", selftest->value);
 }
 
 // phx.seed=<hex> from the VMM, as one more entropy source. Once read, its digits are
@@ -122,9 +111,11 @@ std::span<const std::byte> find_manifest(const BootInfo& info) {
 
 }  // namespace kernel::boot
 
-extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
+// No stack protector here: the canary changes under this frame (set_stack_guard).
+extern "C" [[noreturn, gnu::no_stack_protector]] void kernel_boot_main(uint32_t start_info_phys) {
     using namespace kernel;
     console::init_serial();
+    arch::log_kernel_placement();
     arch::detect_cpu_features();
     arch::init_idt();  // before anything can fault
     boot::BootInfo info = boot::parse_start_info(start_info_phys);
@@ -155,6 +146,7 @@ extern "C" [[noreturn]] void kernel_boot_main(uint32_t start_info_phys) {
     boot::VmmSeed vmm_seed(boot::command_line(info));
     random::EntropySource* entropy_devices[] = {drivers::virtio::init_rng(), &vmm_seed};
     random::init_random(entropy_devices);
+    runtime::set_stack_guard(random::next_u64());  // no protected frame is live yet
     boot::mount_disk();
     arch::init_syscalls();
 

@@ -1,6 +1,8 @@
 // Lookup in the generated symbol table: an array of {address, name offset} sorted by address,
-// followed by the names. Layout produced by scripts/gen-ksyms.
+// followed by the names. Layout produced by kernel/tools/gen-ksyms.sh.
 #include "kernel/debug/ksyms.h"
+
+#include "kernel/arch/x86_64/kaslr.h"
 
 #include "lib/base/format.h"
 
@@ -16,8 +18,9 @@ extern const char ksyms_names[];
 
 namespace kernel::debug {
 
-std::string_view symbolize(uint64_t address) {
+std::string_view symbolize(uint64_t runtime_address) {
     static char buffer[160];
+    uint64_t address = arch::to_link_address(runtime_address);  // the table holds link addresses
     size_t lo = 0, hi = ksyms_count;
     while (lo < hi) {  // first entry with address > target
         size_t mid = (lo + hi) / 2;

@@ -7,11 +7,18 @@
 #include "kernel/debug/ksyms.h"
 #include "kernel/proc/lifecycle.h"
 
+extern "C" char kernel_text_start[], kernel_text_end[];
+
 namespace kernel::debug {
 
 namespace {
 
 bool g_panicking = false;
+
+bool in_kernel_text(uint64_t address) {
+    return address >= reinterpret_cast<uint64_t>(kernel_text_start) &&
+           address < reinterpret_cast<uint64_t>(kernel_text_end);
+}
 
 bool plausible_frame(uint64_t rbp) {
     return rbp >= arch::kPhysmapBase && (rbp & 7) == 0 && rbp < ~uint64_t(16);
@@ -26,7 +33,7 @@ void print_backtrace(uint64_t rbp, uint64_t rip) {
     for (int depth = 0; depth < 32 && plausible_frame(rbp); ++depth) {
         auto* frame = reinterpret_cast<const uint64_t*>(rbp);
         uint64_t return_address = frame[1];
-        if (return_address < arch::kKernelBase) break;
+        if (!in_kernel_text(return_address)) break;
         kprint("  {:#018x} {}\n", return_address, symbolize(return_address - 1));
         rbp = frame[0];
     }

@@ -9,7 +9,8 @@
 #include "lib/base/checked.h"
 
 extern "C" char kernel_text_start[], kernel_text_end[], kernel_rodata_start[],
-    kernel_rodata_end[], kernel_data_start[], kernel_data_end[];
+    kernel_rodata_end[], kernel_data_start[], kernel_data_end[], kernel_tables_start[],
+    kernel_tables_end[], boot_stack_guard[];
 
 namespace kernel::mm {
 
@@ -198,11 +199,15 @@ void init_kernel_page_table() {
     auto mapped = table.map_range(arch::kPhysmapBase, 0, highest_ram_address(), physmap_flags,
                                   arch::cpu().pdpe1gb);
     if (mapped.is_error()) panic("cannot build the physmap");
-    // W^X for the kernel image: text read-only and executable, the rest never executable.
+    // W^X for the kernel image, at its slid address: text read-only and executable, the rest
+    // never executable; the page below the boot stack stays unmapped (a guard page). The boot
+    // section and the link-time alias are not mapped at all.
+    uint64_t data_flags = pte::kGlobal | pte::kNoExecute | pte::kWritable;
     map_image_part(table, kernel_text_start, kernel_text_end, pte::kGlobal);
     map_image_part(table, kernel_rodata_start, kernel_rodata_end, pte::kGlobal | pte::kNoExecute);
-    map_image_part(table, kernel_data_start, kernel_data_end,
-                   pte::kGlobal | pte::kNoExecute | pte::kWritable);
+    map_image_part(table, kernel_data_start, boot_stack_guard, data_flags);
+    map_image_part(table, boot_stack_guard + arch::kPageSize, kernel_data_end, data_flags);
+    map_image_part(table, kernel_tables_start, kernel_tables_end, pte::kGlobal | pte::kNoExecute);
 
     g_kernel_table = table;
     arch::write_cr3(table.root());

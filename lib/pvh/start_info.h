@@ -10,6 +10,9 @@ inline constexpr uint32_t kStartInfoMagic = 0x336ec578;
 inline constexpr uint32_t kStartInfoVersion = 1;
 // Xen ELF note (name "Xen") whose descriptor is the 32-bit physical entry point.
 inline constexpr uint32_t kElfNotePhys32Entry = 18;
+// Xen ELF note: the kernel may be loaded elsewhere; up to three 32-bit words: alignment,
+// lowest start address, highest address of the last byte.
+inline constexpr uint32_t kElfNotePhys32Reloc = 19;
 // hvm_memmap_table_entry types (the E820 numbers).
 inline constexpr uint32_t kMemmapRam = 1;
 inline constexpr uint32_t kMemmapReserved = 2;

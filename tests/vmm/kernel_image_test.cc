@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -272,3 +273,55 @@ TEST(KernelImage, LoadOfAMissingFile) {
 }
 
 }  // namespace
+
+namespace {
+
+std::vector<std::byte> reloc_note(std::vector<uint32_t> words) {
+    std::vector<std::byte> desc(words.size() * 4);
+    if (!words.empty()) std::memcpy(desc.data(), words.data(), desc.size());
+    return phx_test::elf_note("Xen", 19, desc);
+}
+
+}  // namespace
+
+TEST(KernelImage, NoRelocationNoteMeansFixedAddress) {
+    auto image = parse(build_elf(simple_kernel()));
+    ASSERT_FALSE(image.is_error()) << image.error().message();
+    EXPECT_FALSE(image.value().relocation());
+}
+
+TEST(KernelImage, RelocationNoteFields) {
+    ElfSpec spec = simple_kernel();
+    spec.notes = phx_test::concat(spec.notes, reloc_note({0x200000, 0x200000, 0x3fffffff}));
+    auto image = parse(build_elf(spec));
+    ASSERT_FALSE(image.is_error()) << image.error().message();
+    ASSERT_TRUE(image.value().relocation());
+    EXPECT_EQ(image.value().relocation()->align, 0x200000u);
+    EXPECT_EQ(image.value().relocation()->min, 0x200000u);
+    EXPECT_EQ(image.value().relocation()->max, 0x3fffffffu);
+}
+
+// Xen's defaults for the fields a short descriptor leaves out.
+TEST(KernelImage, RelocationNoteDefaults) {
+    ElfSpec spec = simple_kernel();
+    spec.notes = phx_test::concat(spec.notes, reloc_note({0x400000}));
+    auto image = parse(build_elf(spec));
+    ASSERT_TRUE(image.value().relocation());
+    EXPECT_EQ(image.value().relocation()->align, 0x400000u);
+    EXPECT_EQ(image.value().relocation()->min, 0u);
+    EXPECT_EQ(image.value().relocation()->max, 0xffffffffu);
+    spec.notes = phx_test::concat(simple_kernel().notes, reloc_note({}));
+    image = parse(build_elf(spec));
+    ASSERT_TRUE(image.value().relocation());
+    EXPECT_EQ(image.value().relocation()->align, 0x200000u);
+}
+
+TEST(KernelImage, NonsensicalRelocationNoteIsIgnored) {
+    for (auto words : {std::vector<uint32_t>{0x1000 + 1}, {0x800}, {0x200000, 0x5000, 0x4000}}) {
+        ElfSpec spec = simple_kernel();
+        spec.notes = phx_test::concat(spec.notes, reloc_note(words));
+        auto image = parse(build_elf(spec));
+        ASSERT_FALSE(image.is_error()) << image.error().message();
+        EXPECT_FALSE(image.value().relocation()) << words[0];
+    }
+}

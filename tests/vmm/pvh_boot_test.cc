@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -284,3 +287,78 @@ TEST(PvhBootLayout, RamLayoutSplitsAt3GiB) {
 }
 
 }  // namespace
+
+namespace {
+
+// A relocatable kernel as Phoenix's: one PT_LOAD at 2 MiB, the PHYS32_RELOC note.
+KernelImage relocatable_kernel(uint64_t memsz, uint32_t max = 0x3fffffff) {
+    ElfSpec spec = phx_test::simple_kernel(true, 0x200000);
+    spec.loads = {{0x200000, pattern(0x40, 0x11), memsz}};
+    uint32_t words[] = {0x200000, 0x200000, max};
+    std::vector<std::byte> desc(sizeof(words));
+    std::memcpy(desc.data(), words, sizeof(words));
+    spec.notes = phx_test::concat(spec.notes, phx_test::elf_note("Xen", 19, desc));
+    return kernel_from(spec);
+}
+
+}  // namespace
+
+TEST(PlaceKernel, FixedKernelStaysAtItsAddress) {
+    std::vector<std::byte> ram(64 * kMiB);
+    vmm::GuestMemory memory{{{0, ram.size(), ram.data()}}};
+    auto placement = vmm::place_kernel(memory, kernel_at(0x100000, 0x10, 0x1000), 0, 12345);
+    EXPECT_EQ(placement.offset, 0u);
+    EXPECT_EQ(placement.choices, 0u);
+}
+
+// 64 MiB of RAM, a 3 MiB kernel and 1 MiB of modules: starts 2, 4, ... 60 MiB (the kernel and
+// the modules end at most at 64 MiB).
+TEST(PlaceKernel, EveryChoiceIsAlignedAndFits) {
+    std::vector<std::byte> ram(64 * kMiB);
+    vmm::GuestMemory memory{{{0, ram.size(), ram.data()}}};
+    KernelImage kernel = relocatable_kernel(3 * kMiB);
+    std::set<uint64_t> offsets;
+    for (uint64_t random = 0; random < 100; ++random) {
+        auto placement = vmm::place_kernel(memory, kernel, kMiB, random);
+        EXPECT_EQ(placement.choices, 30u);
+        EXPECT_EQ(placement.offset % (2 * kMiB), 0u);
+        EXPECT_LE(0x200000 + placement.offset + 3 * kMiB + kMiB, 64 * kMiB);
+        offsets.insert(placement.offset);
+    }
+    EXPECT_EQ(offsets.size(), 30u);
+    EXPECT_EQ(*offsets.begin(), 0u);
+    EXPECT_EQ(*offsets.rbegin(), 58 * kMiB);
+}
+
+TEST(PlaceKernel, TheNotesMaximumBoundsTheLastByte) {
+    std::vector<std::byte> ram(64 * kMiB);
+    vmm::GuestMemory memory{{{0, ram.size(), ram.data()}}};
+    KernelImage kernel = relocatable_kernel(3 * kMiB, 16 * kMiB - 1);
+    auto placement = vmm::place_kernel(memory, kernel, 0, ~uint64_t(0));
+    EXPECT_EQ(placement.choices, 6u);  // starts 2 .. 12 MiB
+    EXPECT_LE(0x200000 + placement.offset + 3 * kMiB, 16 * kMiB);
+}
+
+TEST(PlaceKernel, NoRoomKeepsTheLinkAddress) {
+    std::vector<std::byte> ram(4 * kMiB);
+    vmm::GuestMemory memory{{{0, ram.size(), ram.data()}}};
+    EXPECT_EQ(vmm::place_kernel(memory, relocatable_kernel(3 * kMiB), 0, 7).choices, 0u);
+    EXPECT_EQ(vmm::place_kernel(memory, relocatable_kernel(kMiB), 4 * kMiB, 7).choices, 0u);
+}
+
+TEST(PlaceKernel, OffsetMovesSegmentsModulesAndNothingElse) {
+    std::vector<std::byte> ram(16 * kMiB);
+    vmm::GuestMemory memory{{{0, ram.size(), ram.data()}}};
+    KernelImage kernel = relocatable_kernel(0x1000);
+    auto manifest = pattern(100, 0x41);
+    BootPlan plan{"console", {manifest}, 6 * kMiB};
+    auto result = vmm::write_pvh_boot(memory, kernel, plan);
+    ASSERT_FALSE(result.is_error()) << result.error().message();
+    EXPECT_TRUE(std::equal(ram.begin() + ptrdiff_t(8 * kMiB), ram.begin() + ptrdiff_t(8 * kMiB + 0x40),
+                           kernel.segments()[0].bytes.begin()));
+    auto entry = memory.read_obj<ModlistEntry>(0x6100).value();
+    EXPECT_EQ(entry.paddr, 8 * kMiB + 0x1000);
+    // An offset that puts the kernel outside RAM is refused like a kernel linked there.
+    plan.kernel_offset = 14 * kMiB;
+    EXPECT_TRUE(vmm::write_pvh_boot(memory, kernel, plan).is_error());
+}

@@ -42,8 +42,10 @@ bool read_phdrs(std::span<const std::byte> file, std::vector<Phdr>& out) {
     return true;
 }
 
-// The PHYS32_ENTRY descriptor in a PT_NOTE segment, if present.
-bool find_pvh_entry(std::span<const std::byte> file, const Phdr& note, uint32_t& entry) {
+// Calls fn(type, descriptor) for each "Xen" note of a PT_NOTE segment, until fn returns true;
+// false when the segment is malformed (its notes are then not trusted).
+template <typename Fn>
+bool for_each_xen_note(std::span<const std::byte> file, const Phdr& note, Fn&& fn) {
     if (note.offset > file.size() || note.filesz > file.size() - note.offset) return false;
     uint64_t pos = note.offset, end = note.offset + note.filesz;
     while (end - pos >= 12) {
@@ -54,17 +56,42 @@ bool find_pvh_entry(std::span<const std::byte> file, const Phdr& note, uint32_t&
         uint64_t next = desc_at + ((uint64_t(header[1]) + 3) & ~uint64_t(3));
         if (next > end) return false;
         bool xen = header[0] == 4 && std::memcmp(file.data() + name_at, "Xen", 4) == 0;
-        if (xen && header[2] == lib::pvh::kElfNotePhys32Entry &&
-            (header[1] == 4 || header[1] == 8)) {
-            uint64_t value = 0;
-            std::memcpy(&value, file.data() + desc_at, header[1]);
-            if (value > UINT32_MAX) return false;
-            entry = uint32_t(value);
-            return true;
-        }
+        if (xen && fn(header[2], file.subspan(desc_at, header[1]))) return true;
         pos = next;
     }
-    return false;
+    return true;
+}
+
+// The PHYS32_ENTRY descriptor in a PT_NOTE segment, if present.
+bool find_pvh_entry(std::span<const std::byte> file, const Phdr& note, uint32_t& entry) {
+    bool found = false;
+    bool ok = for_each_xen_note(file, note, [&](uint32_t type, std::span<const std::byte> desc) {
+        if (type != lib::pvh::kElfNotePhys32Entry || (desc.size() != 4 && desc.size() != 8))
+            return false;
+        uint64_t value = 0;
+        std::memcpy(&value, desc.data(), desc.size());
+        found = value <= UINT32_MAX;
+        entry = uint32_t(value);
+        return true;
+    });
+    return ok && found;
+}
+
+// The PHYS32_RELOC descriptor: up to three 32-bit words (align, min, max).
+std::optional<KernelRelocation> find_relocation(std::span<const std::byte> file, const Phdr& note) {
+    std::optional<KernelRelocation> found;
+    bool ok = for_each_xen_note(file, note, [&](uint32_t type, std::span<const std::byte> desc) {
+        if (type != lib::pvh::kElfNotePhys32Reloc) return false;
+        KernelRelocation reloc;
+        uint32_t* fields[] = {&reloc.align, &reloc.min, &reloc.max};
+        for (size_t i = 0; i < 3 && desc.size() >= 4 * (i + 1); ++i)
+            std::memcpy(fields[i], desc.data() + 4 * i, 4);
+        // An alignment that is not a power of two of at least a page is not honoured.
+        if (reloc.align >= 4096 && (reloc.align & (reloc.align - 1)) == 0 && reloc.min <= reloc.max)
+            found = reloc;
+        return true;
+    });
+    return ok ? found : std::nullopt;
 }
 
 }  // namespace
@@ -97,6 +124,7 @@ Expected<KernelImage> KernelImage::parse(std::span<const std::byte> file, const 
     image.m_low = UINT64_MAX;
     for (const Phdr& ph : phdrs) {
         if (ph.type == PT_NOTE && !have_entry) have_entry = find_pvh_entry(file, ph, image.m_entry);
+        if (ph.type == PT_NOTE && !image.m_relocation) image.m_relocation = find_relocation(file, ph);
         if (ph.type != PT_LOAD || ph.memsz == 0) continue;
         uint64_t end;
         if (ph.filesz > ph.memsz || ph.offset > file.size() ||

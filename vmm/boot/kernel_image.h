@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -19,6 +20,15 @@ struct KernelSegment {
     uint64_t memsz;
 };
 
+// XEN_ELFNOTE_PHYS32_RELOC: the kernel can run at another physical address than its p_paddr;
+// the lowest segment may then start at any multiple of `align` in [min, ...) with the last
+// byte at most `max` (Xen's public/elfnote.h; absent fields take Xen's defaults).
+struct KernelRelocation {
+    uint32_t align = 0x200000;
+    uint32_t min = 0;
+    uint32_t max = 0xffffffff;
+};
+
 class KernelImage {
 public:
     // Usage errors name the file and what is wrong with it.
@@ -26,6 +36,7 @@ public:
     static Expected<KernelImage> load(const std::string& path);
 
     uint32_t entry() const { return m_entry; }
+    const std::optional<KernelRelocation>& relocation() const { return m_relocation; }
     const std::vector<KernelSegment>& segments() const { return m_segments; }
     // [lowest paddr, highest paddr + memsz) over all segments.
     uint64_t lowest_address() const { return m_low; }
@@ -33,6 +44,7 @@ public:
 
 private:
     uint32_t m_entry = 0;
+    std::optional<KernelRelocation> m_relocation;
     std::vector<KernelSegment> m_segments;
     uint64_t m_low = 0;
     uint64_t m_high = 0;

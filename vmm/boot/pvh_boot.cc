@@ -40,6 +40,29 @@ std::vector<lib::pvh::MemmapEntry> memmap_for(const GuestMemory& memory) {
 
 }  // namespace
 
+KernelPlacement place_kernel(const GuestMemory& memory, const KernelImage& kernel,
+                             uint64_t modules_bytes, uint64_t random) {
+    const auto& reloc = kernel.relocation();
+    uint64_t low_ram = 0;
+    for (const MemoryRegion& region : memory.regions())
+        if (region.guest_base == 0) low_ram = region.size;
+    if (!reloc || kernel.end_address() < kernel.lowest_address()) return {};
+    uint64_t size = kernel.end_address() - kernel.lowest_address();
+    uint64_t align = reloc->align;
+    // Start addresses k * align in [first, last]: above the boot data and the note's minimum,
+    // with the last byte under the note's maximum and the modules still in low RAM.
+    uint64_t first = std::max<uint64_t>(reloc->min, kCmdlineAddress + kCmdlineMax);
+    first = (first + align - 1) / align * align;
+    uint64_t room = std::min<uint64_t>(uint64_t(reloc->max) + 1, low_ram > modules_bytes
+                                                                     ? low_ram - modules_bytes
+                                                                     : 0);
+    if (size > room || room - size < first) return {};
+    uint64_t last = (room - size) / align * align;
+    uint64_t choices = (last - first) / align + 1;
+    uint64_t start = first + (random % choices) * align;
+    return {start - kernel.lowest_address(), choices};
+}
+
 std::vector<RamRange> ram_layout(uint64_t bytes) {
     if (bytes <= kLowRamLimit) return {{0, bytes}};
     return {{0, kLowRamLimit}, {kHighRamBase, bytes - kLowRamLimit}};
@@ -48,13 +71,14 @@ std::vector<RamRange> ram_layout(uint64_t bytes) {
 Expected<uint64_t> write_pvh_boot(const GuestMemory& memory, const KernelImage& kernel,
                                   const BootPlan& plan) {
     for (const KernelSegment& segment : kernel.segments()) {
-        bool overlaps_boot_data = segment.paddr < kCmdlineAddress + kCmdlineMax &&
-                                  kStartInfoAddress < segment.paddr + segment.memsz;
-        if (overlaps_boot_data || memory.slice(segment.paddr, segment.memsz).is_error())
-            return usage_error("the kernel's segment at " + hex(segment.paddr) + " (" +
+        uint64_t paddr = segment.paddr + plan.kernel_offset;  // modulo 2^64: offsets may be < 0
+        bool overlaps_boot_data =
+            paddr < kCmdlineAddress + kCmdlineMax && kStartInfoAddress < paddr + segment.memsz;
+        if (overlaps_boot_data || memory.slice(paddr, segment.memsz).is_error())
+            return usage_error("the kernel's segment at " + hex(paddr) + " (" +
                                std::to_string(segment.memsz) +
                                " bytes) does not fit in guest RAM above the boot data");
-        (void)memory.write(segment.paddr, segment.bytes);  // checked above; the rest stays zero
+        (void)memory.write(paddr, segment.bytes);  // checked above; the rest stays zero
     }
     if (plan.modules.size() > kMaxModules) return usage_error("too many boot modules");
     if (plan.cmdline.size() + 1 > kCmdlineMax)
@@ -63,7 +87,8 @@ Expected<uint64_t> write_pvh_boot(const GuestMemory& memory, const KernelImage& 
     lib::pvh::ModlistEntry modlist[kMaxModules] = {};
     // Modules go after the kernel and never over the boot data (a kernel linked low, below
     // start_info, would otherwise have its first module overwritten by it).
-    uint64_t next = page_up(std::max(kernel.end_address(), kCmdlineAddress + kCmdlineMax));
+    uint64_t next = page_up(
+        std::max(kernel.end_address() + plan.kernel_offset, kCmdlineAddress + kCmdlineMax));
     for (size_t i = 0; i < plan.modules.size(); ++i) {
         auto module = plan.modules[i];
         if (memory.write(next, module).is_error())

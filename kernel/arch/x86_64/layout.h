@@ -16,7 +16,8 @@ inline constexpr uint64_t kMmioRegionBase = 0xffff'c000'0000'0000;
 inline constexpr uint64_t kMmioRegionSize = 1ull << 39;  // one PML4 slot
 // Kernel thread stacks, each below an unmapped guard page.
 inline constexpr uint64_t kStackRegionBase = 0xffff'e000'0000'0000;
-// The kernel image (-mcmodel=kernel: the top 2 GiB).
+// The kernel image's link-time base (-mcmodel=kernel: the top 2 GiB). At run time the image
+// sits kernel_slide() above it (kaslr.h).
 inline constexpr uint64_t kKernelBase = 0xffff'ffff'8000'0000;
 
 template <typename T = void>
@@ -28,9 +29,13 @@ inline uint64_t virt_to_phys(const void* physmap_address) {
     return reinterpret_cast<uint64_t>(physmap_address) - kPhysmapBase;
 }
 
-// Physical address of a kernel-image symbol (the image is loaded at kKernelBase + phys).
+uint64_t kernel_virt_base();  // kaslr.h
+uint64_t kernel_phys_base();
+
+// Physical address of a kernel-image symbol (the image runs at kernel_virt_base() + offset,
+// loaded at kernel_phys_base() + offset).
 inline uint64_t image_to_phys(const void* image_address) {
-    return reinterpret_cast<uint64_t>(image_address) - kKernelBase;
+    return reinterpret_cast<uint64_t>(image_address) - kernel_virt_base() + kernel_phys_base();
 }
 
 // GDT selectors; the order is fixed by syscall/sysret (see gdt.cc).
