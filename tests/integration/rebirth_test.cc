@@ -92,21 +92,25 @@ TEST_P(Rebirth, RebootOnExitTrueRebootsOnEveryFailureOnly) {
 }
 
 TEST_P(Rebirth, AKernelPanicCountsAsAFailure) {
-    // phx.selftest=kernel-fault: a ring-0 page fault before the program starts.
-    std::vector<std::string> fault = {"--kernel-arg", "phx.selftest=kernel-fault"};
-    auto off = run("", "exit0", fault);
-    EXPECT_EQ(off.status, kVmFailed) << off.out << off.err;
-    EXPECT_NE(off.err.find("panicked"), std::string::npos) << off.err;
-    EXPECT_EQ(off.err.find("reboot 1:"), std::string::npos) << off.err;
-    auto on = run(R"({"RebootOnExit": true})", "exit0", fault);
-    EXPECT_EQ(on.status, kVmFailed) << on.out << on.err;
-    EXPECT_EQ(count_of(on.out, "KERNEL FAULT"), 2u) << on.out;
-    EXPECT_NE(on.out.find("kernel panic: rebooting"), std::string::npos) << on.out;
-    EXPECT_NE(on.err.find("kept resetting"), std::string::npos) << on.err;
-    // A status list never matches a panic.
-    auto listed = run(R"({"RebootOnExit": [3]})", "exit0", fault);
-    EXPECT_EQ(count_of(listed.out, "KERNEL FAULT"), 1u) << listed.out;
-    EXPECT_NE(listed.err.find("panicked"), std::string::npos) << listed.err;
+    // The debug switches that break the kernel before the program starts: a ring-0 page fault
+    // and an explicit panic(). Each kernel's report contains "backtrace:" once.
+    for (const char* selftest : {"kernel-fault", "panic"}) {
+        SCOPED_TRACE(selftest);
+        std::vector<std::string> breaks = {"--kernel-arg", std::string("phx.selftest=") + selftest};
+        auto off = run("", "exit0", breaks);
+        EXPECT_EQ(off.status, kVmFailed) << off.out << off.err;
+        EXPECT_NE(off.err.find("panicked"), std::string::npos) << off.err;
+        EXPECT_EQ(off.err.find("reboot 1:"), std::string::npos) << off.err;
+        auto on = run(R"({"RebootOnExit": true})", "exit0", breaks);
+        EXPECT_EQ(on.status, kVmFailed) << on.out << on.err;
+        EXPECT_EQ(count_of(on.out, "backtrace:"), 2u) << on.out;
+        EXPECT_EQ(count_of(on.out, "kernel panic: rebooting"), 2u) << on.out;
+        EXPECT_NE(on.err.find("kept resetting"), std::string::npos) << on.err;
+        // A status list never matches a panic.
+        auto listed = run(R"({"RebootOnExit": [3]})", "exit0", breaks);
+        EXPECT_EQ(count_of(listed.out, "backtrace:"), 1u) << listed.out;
+        EXPECT_NE(listed.err.find("panicked"), std::string::npos) << listed.err;
+    }
 }
 
 TEST_P(Rebirth, NanosFormsSelectStatuses) {
