@@ -1,4 +1,4 @@
-// The console sink and log prefix.
+// The console sinks and log prefix.
 #include "kernel/console/log.h"
 
 #include "kernel/console/serial.h"
@@ -19,9 +19,25 @@ SerialSink g_sink;
 
 lib::FormatSink& sink() { return g_sink; }
 
-void log_prefix() {
+void ConsoleBuffer::write(std::string_view text) {
+    while (!text.empty()) {
+        if (m_length == sizeof(m_data)) flush();
+        size_t n =
+            sizeof(m_data) - m_length < text.size() ? sizeof(m_data) - m_length : text.size();
+        __builtin_memcpy(m_data + m_length, text.data(), n);
+        m_length += n;
+        text.remove_prefix(n);
+    }
+}
+
+void ConsoleBuffer::flush() {
+    if (m_length) serial_write({m_data, m_length});
+    m_length = 0;
+}
+
+void log_prefix(lib::FormatSink& out) {
     uint64_t ns = time::monotonic_ns();
-    kprint("[{:>5}.{:06}] ", ns / 1000000000, (ns / 1000) % 1000000);
+    lib::format_to(out, "[{:>5}.{:06}] ", ns / 1000000000, (ns / 1000) % 1000000);
 }
 
 }  // namespace kernel::console

@@ -16,6 +16,19 @@ namespace kernel::mm {
 namespace {
 
 constexpr uint64_t kPage = arch::kPageSize;
+// A fault in a file area maps the missing pages of the aligned window around it (Linux's
+// fault_around_bytes is 64 KiB too): code and data are read in runs, and a fault costs far
+// more than the entries it fills on hosts that emulate ring 0. Also the disk cache's cluster.
+constexpr uint64_t kFaultAroundPages = 16;
+
+// Areas whose pages a fault brings in from a file (when the tag keeps one: see
+// proc::Process::mapped_inode), not as zeros.
+bool is_private_file(const lib::vm::VmArea& area) {
+    return area.kind == lib::vm::VmKind::File ||
+           (area.kind == lib::vm::VmKind::Program && area.tag);
+}
+
+uint64_t pages_in(uint64_t bytes) { return bytes / kPage + (bytes % kPage != 0); }
 
 bool allows(int prot, Access access) {
     switch (access) {
@@ -82,7 +95,7 @@ lib::ErrorOr AddressSpace::map_fixed(uint64_t start, uint64_t length, int prot,
     // MAP_FIXED: whatever the range held is gone, even where the attributes stay the same.
     return m_areas.map(start, length, {prot, kind, tag}, [&](const lib::vm::VmChange& old) {
         release_pages(old.start, old.end);
-        if (lib::vm::is_shared_file(old.kind)) m_shared_removed = true;
+        if (old.tag) m_file_areas_removed = true;
     });
 }
 
@@ -99,7 +112,7 @@ lib::Result<uint64_t> AddressSpace::find_room(uint64_t length) const {
 lib::ErrorOr AddressSpace::unmap(uint64_t start, uint64_t length) {
     return m_areas.unmap(start, length, [&](const lib::vm::VmChange& old) {
         release_pages(old.start, old.end);
-        if (lib::vm::is_shared_file(old.kind)) m_shared_removed = true;
+        if (old.tag) m_file_areas_removed = true;
     });
 }
 
@@ -171,8 +184,10 @@ bool AddressSpace::handle_fault(uint64_t address, Access access, bool page_prese
     // A present page that still faults was a protection violation the area allows only if
     // the entry is stale (never the case: protect() rewrites entries). Refuse it.
     if (page_present) return false;
-    if (lib::vm::is_shared_file(area->kind)) return fault_in_shared(*area, lib::align_down(address, kPage));
-    auto frame = page_for(lib::align_down(address, kPage), area->prot);
+    uint64_t page = lib::align_down(address, kPage);
+    if (lib::vm::is_shared_file(area->kind)) return fault_in_shared(*area, page);
+    if (is_private_file(*area)) return fault_in_private(*area, page);
+    auto frame = page_for(page, area->prot);
     if (frame.is_error()) proc::out_of_memory(address);
     return true;
 }
@@ -186,12 +201,25 @@ lib::ErrorOr AddressSpace::populate(uint64_t start, uint64_t length) {
     return {};
 }
 
-lib::ErrorOr AddressSpace::make_present(uint64_t start, uint64_t end) {
+lib::ErrorOr AddressSpace::map_zeroed(uint64_t start, uint64_t length) {
+    auto end = lib::checked_add(start, length);
+    if (!end || *end > arch::kUserEnd) return lib::Errno::Fault;
+    return make_present(start, *end, true);
+}
+
+lib::ErrorOr AddressSpace::make_present(uint64_t start, uint64_t end, bool zeroed) {
     uint64_t page = lib::align_down(start, kPage);
     while (page < end) {
         const lib::vm::VmArea* area = m_areas.find(page);
         if (!area) return lib::Errno::Fault;
         if (uint64_t* entry = m_table.leaf(page); entry && (*entry & pte::kPresent)) {
+            page += kPage;
+            continue;
+        }
+        if (!zeroed && (lib::vm::is_shared_file(area->kind) || is_private_file(*area))) {
+            bool mapped = lib::vm::is_shared_file(area->kind) ? fault_in_shared(*area, page)
+                                                              : fault_in_private(*area, page);
+            if (!mapped) return lib::Errno::Fault;
             page += kPage;
             continue;
         }
@@ -225,6 +253,57 @@ uint64_t AddressSpace::lent_page_flags(const lib::vm::VmArea& area, bool counted
     // A SharedFile area only ever gets the file's own (counted) frames.
     if (area.kind == lib::vm::VmKind::SharedFile) return pte_flags_for(area.prot) | counted_bit;
     return pte_flags_for(area.prot & ~kProtWrite) | pte::kBorrowed | counted_bit;
+}
+
+bool AddressSpace::fault_in_private(const lib::vm::VmArea& area, uint64_t page) {
+    uint64_t file_page = 0;
+    fs::Inode* inode = proc::current().mapped_inode(area, page, file_page);
+    uint64_t file_pages = inode ? pages_in(inode->size()) : 0;
+    if (!inode || file_page >= file_pages) {  // no file to read, or past its EOF: zeros
+        if (page_for(page, area.prot).is_error()) proc::out_of_memory(page);
+        return true;
+    }
+    if (auto filled = fill_private(page, 1, *inode, file_page, area); filled.is_error()) {
+        if (filled.error() == lib::Errno::NoMem) proc::out_of_memory(page);
+        return false;  // the file cannot be read
+    }
+    // The rest of the window, inside the area and the file, best effort.
+    uint64_t window = lib::align_down(page, kFaultAroundPages * kPage);
+    uint64_t first = window > area.start ? window : area.start;
+    if ((page - first) / kPage > file_page) first = page - file_page * kPage;  // not before page 0
+    uint64_t window_bytes = kFaultAroundPages * kPage;
+    uint64_t last = area.end - window > window_bytes ? window + window_bytes : area.end;
+    uint64_t left_in_file = file_pages - file_page;
+    if ((last - page) / kPage > left_in_file) last = page + left_in_file * kPage;
+    for (uint64_t at = first; at < last;) {
+        if (uint64_t* entry = m_table.leaf(at); entry && (*entry & pte::kPresent)) {
+            at += kPage;
+            continue;
+        }
+        uint64_t run_end = at + kPage;
+        while (run_end < last) {
+            uint64_t* entry = m_table.leaf(run_end);
+            if (entry && (*entry & pte::kPresent)) break;
+            run_end += kPage;
+        }
+        // The window's file pages follow the faulting one's (the area maps the file linearly).
+        uint64_t at_file_page =
+            at < page ? file_page - (page - at) / kPage : file_page + (at - page) / kPage;
+        if (fill_private(at, (run_end - at) / kPage, *inode, at_file_page, area).is_error()) break;
+        at = run_end;
+    }
+    return true;
+}
+
+lib::ErrorOr AddressSpace::fill_private(uint64_t start, uint64_t pages, fs::Inode& inode,
+                                        uint64_t file_page, const lib::vm::VmArea& area) {
+    if (!(area.prot & kProtWrite)) {
+        // Data that is not in page-sized frames (NotSup) is copied instead.
+        if (auto lent = map_lent_pages(start, pages, inode, file_page, area);
+            lent.has_value() || lent.error() != lib::Errno::OpNotSupp)
+            return lent;
+    }
+    return map_copied_pages(start, pages, inode, file_page, area);
 }
 
 bool AddressSpace::fault_in_shared(const lib::vm::VmArea& area, uint64_t page) {
@@ -313,19 +392,15 @@ lib::ErrorOr AddressSpace::map_file_pages(uint64_t start, uint64_t length, fs::I
         in_file = in_file > file_page ? in_file - file_page : 0;
         return map_lent_pages(start, pages < in_file ? pages : in_file, inode, file_page, *area);
     }
-    if (how == FileMapping::BorrowOrCopy && !(area->prot & kProtWrite)) {
-        // Data that is not in page-sized frames (NotSup) is copied instead.
-        if (auto lent = map_lent_pages(start, pages, inode, file_page, *area);
-            lent.has_value() || lent.error() != lib::Errno::OpNotSupp)
-            return lent;
-    }
+    if (how == FileMapping::BorrowOrCopy)
+        return fill_private(start, pages, inode, file_page, *area);
     return map_copied_pages(start, pages, inode, file_page, *area);
 }
 
 lib::ErrorOr AddressSpace::poke(uint64_t address, std::span<const std::byte> data) {
     auto end = lib::checked_add(address, data.size());
     if (!end || *end > arch::kUserEnd) return lib::Errno::Fault;
-    TRY(make_present(address, *end));
+    TRY(make_present(address, *end, false));
     size_t done = 0;
     while (done < data.size()) {
         uint64_t va = address + done;

@@ -1,5 +1,6 @@
 // A program's address space: its page tables plus the VM areas (lib/vm) that say what may be
-// mapped where. Pages are allocated on first touch (demand paging), zero-filled.
+// mapped where. Pages are mapped on first touch (demand paging): zero-filled, or from the file
+// an area maps.
 #pragma once
 
 #include <cstddef>
@@ -43,13 +44,17 @@ public:
     lib::ErrorOr protect(uint64_t start, uint64_t length, int prot);
     // Drops the pages' contents (they read as zero afterwards), keeping the areas.
     void discard(uint64_t start, uint64_t length);
-    // Faults in every page of the range now (MAP_POPULATE, load time).
+    // Faults in every page of the range now (MAP_POPULATE of anonymous memory).
     lib::ErrorOr populate(uint64_t start, uint64_t length);
+    // Makes the missing pages of the range zero-filled, whatever their area maps: an ELF
+    // segment's partial last page, whose bytes past the file data must read as zeros.
+    lib::ErrorOr map_zeroed(uint64_t start, uint64_t length);
     bool is_free(uint64_t start, uint64_t length) const;
-    // Whether shared file areas were removed since the last call (their files may be let go).
-    bool take_shared_removed() {
-        bool removed = m_shared_removed;
-        m_shared_removed = false;
+    // Whether areas mapping a file were removed since the last call (their files may be let
+    // go: proc::Process::drop_unmapped_inodes).
+    bool take_file_areas_removed() {
+        bool removed = m_file_areas_removed;
+        m_file_areas_removed = false;
         return removed;
     }
     // Every page of [start, start + length) lies in some area.
@@ -60,7 +65,8 @@ public:
 
     // Writes into the program's memory regardless of its protection (loading, initial stack).
     lib::ErrorOr poke(uint64_t address, std::span<const std::byte> data);
-    // How map_file_pages fills an area. BorrowOrCopy: the file's own frames, read-only and
+    // How map_file_pages fills an area at once (where it cannot fault pages in later: an area
+    // whose tag names no file). BorrowOrCopy: the file's own frames, read-only and
     // copied on write, where the area is not writable; copies where it is. Copy: private
     // copies always. Shared: the file's frames, written through (pages past EOF are left out
     // and fault in from the file once it has grown).
@@ -89,7 +95,9 @@ private:
     // Makes every page of [start, end) present: runs of missing pages get contiguous zeroed
     // frames mapped in one pass (loading touches hundreds of pages; one at a time costs a
     // table walk and an allocator scan each). Fault when a page lies outside every area.
-    lib::ErrorOr make_present(uint64_t start, uint64_t end);
+    // `zeroed`: every missing page is a zero page, whatever its area maps; otherwise pages of
+    // file areas come from the file, as a fault would bring them.
+    lib::ErrorOr make_present(uint64_t start, uint64_t end, bool zeroed);
     void release_pages(uint64_t start, uint64_t end);
     // map_file_pages' two ways: frames the file lends (fs::Inode::map_page), and copies.
     lib::ErrorOr map_lent_pages(uint64_t start, uint64_t pages, fs::Inode& inode, uint64_t file_page,
@@ -98,6 +106,13 @@ private:
                                   uint64_t file_page, const lib::vm::VmArea& area);
     // A missing page of a shared file mapping, from the file (false past its EOF).
     bool fault_in_shared(const lib::vm::VmArea& area, uint64_t page);
+    // A missing page of a private file area (mmap MAP_PRIVATE, an ELF segment), with the
+    // missing pages of its fault-around window; zeros where the area's tag keeps no file.
+    bool fault_in_private(const lib::vm::VmArea& area, uint64_t page);
+    // Lent pages where the area is not writable (copies where the file cannot lend them),
+    // copies where it is: nothing ever writes into a file's page through a private area.
+    lib::ErrorOr fill_private(uint64_t start, uint64_t pages, fs::Inode& inode, uint64_t file_page,
+                              const lib::vm::VmArea& area);
     // The entry bits for a page a file lent (fs::Inode::map_page) to `area`.
     static uint64_t lent_page_flags(const lib::vm::VmArea& area, bool counted);
 
@@ -106,7 +121,7 @@ private:
     lib::vm::VmAreaMap m_areas;
     uint64_t m_mmap_bottom = 0x10000;
     uint64_t m_mmap_top = 0;
-    bool m_shared_removed = false;
+    bool m_file_areas_removed = false;
 };
 
 uint64_t pte_flags_for(int prot);

@@ -79,9 +79,10 @@ lib::Result<std::span<const std::byte>> view_file(fs::Inode& inode) {
     return mm::make_lazy_view(*pages, inode.size());
 }
 
-// Maps every PT_LOAD at bias. From a file, whole pages of file data are the page cache's own
-// frames (read-only segments) or copies of them (writable ones); the partial last page and
-// everything from the manifest are copied in. Returns the end of the highest segment.
+// Maps every PT_LOAD at bias. From a file, whole pages of file data fault in later (read-only
+// segments borrow the page cache's frames, writable ones get copies) and the bss past them is
+// an area of its own, as on Linux; the partial last page of file data and everything from the
+// manifest are copied in now. Returns the end of the highest segment.
 lib::Result<uint64_t> map_segments(mm::AddressSpace& space, const lib::elf::ElfImage& elf,
                                    const Executable& exe, uint64_t bias) {
     uint64_t highest = 0;
@@ -99,19 +100,23 @@ lib::Result<uint64_t> map_segments(mm::AddressSpace& space, const lib::elf::ElfI
         int64_t offset = int64_t(ph.p_offset) + int64_t(start - (ph.p_vaddr + bias));
         uint64_t tag = current().file_tag(exe.inode, exe.path, start,
                                           offset > 0 ? uint64_t(offset) / kPage : 0);
-        if (end > start)
-            TRY(space.map_fixed(start, end - start, prot, lib::vm::VmKind::Program, tag));
         uint64_t file_end = ph.p_vaddr + bias + ph.p_filesz;
-        uint64_t copy_from = ph.p_vaddr + bias;  // what is left for poke to copy
-        if (exe.inode && ph.p_offset % kPage == ph.p_vaddr % kPage && file_end > start) {
-            uint64_t whole_end = lib::align_down(file_end, kPage);
-            if (whole_end > start) {
-                uint64_t first_page = (ph.p_offset + (start - (ph.p_vaddr + bias))) / kPage;
-                TRY(space.map_file_pages(start, whole_end - start, *exe.inode, first_page,
-                                         mm::AddressSpace::FileMapping::BorrowOrCopy));
-                copy_from = whole_end;
-            }
+        uint64_t whole_end = lib::align_down(file_end, kPage);
+        bool lazy =
+            exe.inode && tag && ph.p_offset % kPage == ph.p_vaddr % kPage && whole_end > start;
+        if (lazy) {
+            // [start, file data's last page) from the file, the rest (bss) anonymous.
+            uint64_t file_area_end = *lib::align_up(file_end, kPage);
+            TRY(space.map_fixed(start, file_area_end - start, prot, lib::vm::VmKind::Program,
+                                current().backed_tag(tag, *exe.inode)));
+            if (end > file_area_end)
+                TRY(space.map_fixed(file_area_end, end - file_area_end, prot,
+                                    lib::vm::VmKind::Program));
+            if (file_area_end > whole_end) TRY(space.map_zeroed(whole_end, kPage));
+        } else if (end > start) {
+            TRY(space.map_fixed(start, end - start, prot, lib::vm::VmKind::Program, tag));
         }
+        uint64_t copy_from = lazy ? whole_end : ph.p_vaddr + bias;  // what is left for poke to copy
         if (file_end > copy_from) {
             uint64_t skip = copy_from - (ph.p_vaddr + bias);
             TRY(space.poke(copy_from, exe.bytes.subspan(ph.p_offset + skip, ph.p_filesz - skip)));

@@ -13,10 +13,15 @@ namespace kernel::proc {
 
 namespace {
 
-// A mapped-file tag: the name's index + 1 in the top 16 bits, and (file page - virtual page)
-// modulo 2^48 below, so that every piece of a split area finds its own offset.
+// A mapped-file tag: whether the area is backed by the file (its pages fault in from it) in
+// the top bit, the name's index + 1 in the 15 bits below, and (file page - virtual page)
+// modulo 2^48 at the bottom, so that every piece of a split area finds its own offset.
 constexpr unsigned kTagNameShift = 48;
 constexpr uint64_t kTagDeltaMask = (1ull << kTagNameShift) - 1;
+constexpr uint64_t kTagBacked = 1ull << 63;
+constexpr uint64_t kTagNameMask = 0x7fff;
+
+size_t name_index(uint64_t tag) { return size_t((tag >> kTagNameShift) & kTagNameMask); }
 
 uint64_t read_word(std::span<const std::byte> stack, size_t offset) {
     uint64_t word = 0;
@@ -112,7 +117,7 @@ uint64_t Process::file_tag(const fs::Inode* inode, std::string_view path, uint64
 }
 
 bool Process::mapped_file(const lib::vm::VmArea& area, MappedFile& out) const {
-    size_t index = size_t(area.tag >> kTagNameShift);
+    size_t index = name_index(area.tag);
     if (index == 0 || index > m_file_name_count) return false;
     const FileName& name = m_file_names[index - 1];
     uint64_t page = (area.start / arch::kPageSize + (area.tag & kTagDeltaMask)) & kTagDeltaMask;
@@ -120,20 +125,31 @@ bool Process::mapped_file(const lib::vm::VmArea& area, MappedFile& out) const {
     return true;
 }
 
-void Process::keep_mapped_inode(uint64_t tag, fs::Inode& inode) {
-    size_t index = size_t(tag >> kTagNameShift);
-    if (index == 0 || index > m_file_name_count || m_file_names[index - 1].inode) return;
-    inode.retain();
-    m_file_names[index - 1].inode = &inode;
+uint64_t Process::backed_tag(uint64_t tag, fs::Inode& inode) {
+    size_t index = name_index(tag);
+    if (index == 0 || index > m_file_name_count) return tag;
+    if (!m_file_names[index - 1].inode) {
+        inode.retain();
+        m_file_names[index - 1].inode = &inode;
+    }
+    return tag | kTagBacked;
 }
 
 void Process::drop_unmapped_inodes() {
+    // One pass over the areas, over only as many as it takes to see every kept inode in use
+    // (the usual case: ld.so mapped over part of a library's own area).
+    bool used[kMaxMappedFiles] = {};
+    size_t kept = 0;
+    for (size_t i = 0; i < m_file_name_count; ++i) kept += m_file_names[i].inode != nullptr;
+    for (auto area = m_space->areas().begin(); kept && area != m_space->areas().end(); ++area) {
+        size_t index = name_index(area->tag);
+        if (!(area->tag & kTagBacked) || index == 0 || index > m_file_name_count) continue;
+        if (!used[index - 1] && m_file_names[index - 1].inode) --kept;
+        used[index - 1] = true;
+    }
+    if (!kept) return;
     for (size_t i = 0; i < m_file_name_count; ++i) {
-        if (!m_file_names[i].inode) continue;
-        bool used = false;
-        for (const lib::vm::VmArea& area : m_space->areas())
-            if (lib::vm::is_shared_file(area.kind) && (area.tag >> kTagNameShift) == i + 1) used = true;
-        if (used) continue;
+        if (!m_file_names[i].inode || used[i]) continue;
         m_file_names[i].inode->release();
         m_file_names[i].inode = nullptr;
     }
@@ -141,8 +157,8 @@ void Process::drop_unmapped_inodes() {
 
 fs::Inode* Process::mapped_inode(const lib::vm::VmArea& area, uint64_t address,
                                  uint64_t& file_page) const {
-    size_t index = size_t(area.tag >> kTagNameShift);
-    if (index == 0 || index > m_file_name_count) return nullptr;
+    size_t index = name_index(area.tag);
+    if (!(area.tag & kTagBacked) || index == 0 || index > m_file_name_count) return nullptr;
     file_page = (address / arch::kPageSize + (area.tag & kTagDeltaMask)) & kTagDeltaMask;
     return m_file_names[index - 1].inode;
 }

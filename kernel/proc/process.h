@@ -79,13 +79,15 @@ public:
     };
     // The file an area maps, from its tag; false for areas without one.
     bool mapped_file(const lib::vm::VmArea& area, MappedFile& out) const;
-    // Shared mappings fault pages in from their file later (pages past EOF at mmap time):
-    // the tag's table entry keeps a reference to the inode while an area with the tag exists.
-    void keep_mapped_inode(uint64_t tag, fs::Inode& inode);
-    // After shared file areas went away: drops the inodes no area needs any more.
+    // Areas that fault their pages in from the file (private mappings, a program's segments,
+    // shared mappings past EOF) need the inode while they exist: this keeps a reference in the
+    // tag's table entry and returns the tag marked as backed by it (what mapped_inode wants).
+    // A zero tag (no name) stays zero: such a mapping must be filled at once.
+    uint64_t backed_tag(uint64_t tag, fs::Inode& inode);
+    // After backed areas went away: drops the inodes no area needs any more.
     void drop_unmapped_inodes();
-    // The kept inode of the area holding `address` and the file page there; nullptr when the
-    // area's tag keeps none.
+    // The kept inode of a backed area and the file page holding `address`; nullptr when the
+    // area's tag is not backed.
     fs::Inode* mapped_inode(const lib::vm::VmArea& area, uint64_t address, uint64_t& file_page) const;
 
 private:
@@ -95,7 +97,7 @@ private:
         uint64_t dev, ino;
         char* path;
         size_t length;
-        fs::Inode* inode;  // a reference once a shared mapping needed it, else nullptr
+        fs::Inode* inode;  // a reference while a backed area needs it, else nullptr
     };
 
     mm::AddressSpace* m_space;

@@ -84,18 +84,22 @@ SyscallResult sys_mmap(uint64_t address, uint64_t length, int prot, int flags, i
         // A hint that fits is honoured, as Linux does; otherwise search top-down.
         address = TRY(space.find_room(size));
     }
-    // A file's area is named for /proc/self/maps.
+    // A file's area is named for /proc/self/maps, and its tag keeps the file for the faults
+    // that bring its pages in.
     uint64_t tag = inode ? proc::current().file_tag(inode, opened->path(), address,
                                                     uint64_t(offset) / kPage)
                          : 0;
+    if (tag) tag = proc::current().backed_tag(tag, *inode);
     TRY(space.map_fixed(address, size, prot, kind, tag));
-    if (space.take_shared_removed()) proc::current().drop_unmapped_inodes();  // MAP_FIXED over one
-    if (inode) {
-        // Mapped at once: on this project's hosts a page fault costs far more than the
-        // entry it would fill. Read-only pages are the page cache's own frames; a shared
-        // mapping's are the file's, written through.
-        bool shared = type != kMapPrivate;
-        if (shared) proc::current().keep_mapped_inode(tag, *inode);  // for pages past EOF
+    // MAP_FIXED over a file's area may have been its last.
+    if (space.take_file_areas_removed()) proc::current().drop_unmapped_inodes();
+    bool shared = type != kMapPrivate;
+    // A private mapping faults its pages in (ld.so maps whole libraries and touches a part):
+    // read-only pages are the page cache's own frames, writable ones copies. A shared
+    // mapping's pages are the file's, written through, mapped at once up to EOF (pages past
+    // it fault in once the file has grown). Without a tag (the table of names is full) there
+    // is no way back to the file: everything is mapped at once.
+    if (inode && (shared || !tag)) {
         auto how = shared ? mm::AddressSpace::FileMapping::Shared
                           : mm::AddressSpace::FileMapping::BorrowOrCopy;
         if (auto filled = space.map_file_pages(address, size, *inode, uint64_t(offset) / kPage, how);
@@ -128,7 +132,7 @@ SyscallResult sys_munmap(uint64_t address, uint64_t length) {
     if (!range_in_user(address, size)) return lib::Errno::Inval;
     auto& space = proc::current().address_space();
     TRY(space.unmap(address, size));
-    if (space.take_shared_removed()) proc::current().drop_unmapped_inodes();
+    if (space.take_file_areas_removed()) proc::current().drop_unmapped_inodes();
     return 0;
 }
 

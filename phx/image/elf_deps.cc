@@ -262,6 +262,7 @@ Dependencies resolve_dependencies(const std::string& program, const DependencyOp
                                               (objects[index].info.runpath.empty() ? "" : "DT_RUNPATH, ") +
                                               "/etc/ld.so.cache and the default directories)");
             seen_names.insert(name);
+            if (name.find('/') == std::string::npos) deps.by_name.emplace_back(name, found);
             std::string canonical = fs::weakly_canonical(found).string();
             if (!seen_paths.insert(canonical).second) continue;  // same file under another name
             objects.push_back({found, read_elf_dynamic(found), int(index)});

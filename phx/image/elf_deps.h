@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace phx {
@@ -33,6 +34,8 @@ std::map<std::string, std::string> read_ld_so_cache(const std::string& path = "/
 struct Dependencies {
     std::optional<std::string> interpreter;  // the host path of PT_INTERP, as the program names it
     std::vector<std::string> libraries;      // host paths as found (not canonicalized), in BFS order
+    // Each DT_NEEDED name without a '/' and the host path it was found at (one of `libraries`).
+    std::vector<std::pair<std::string, std::string>> by_name;
 };
 
 struct DependencyOptions {

@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include "phx/error.h"
 #include "phx/image/disk_image.h"
 #include "phx/image/elf_deps.h"
+#include "phx/image/ld_so_cache.h"
 #include "phx/image/manifest_builder.h"
 
 namespace phx {
@@ -49,6 +51,21 @@ void add_etc(ImageTree& tree, const ImageSpec& spec) {
     add_default("/etc/group", "root:x:0:\n");
 }
 
+// glibc's ld.so reads /etc/ld.so.cache before searching the default directories: with one
+// naming every library phx found by name, each one costs the guest a single open. Only for
+// glibc's loader (musl's ignores the file); a program's own /etc/ld.so.cache wins.
+void add_ld_so_cache(ImageTree& tree, const Dependencies& deps,
+                     const std::map<std::string, std::string>& image_paths) {
+    if (!deps.interpreter) return;
+    if (fs::path(*deps.interpreter).filename().string().rfind("ld-linux", 0) != 0) return;
+    if (tree.contains("/etc/ld.so.cache")) return;
+    std::vector<LdCacheEntry> entries;
+    for (const auto& [name, host_path] : deps.by_name)
+        if (auto found = image_paths.find(host_path); found != image_paths.end())
+            entries.push_back({name, found->second});
+    if (!entries.empty()) tree.add_bytes("/etc/ld.so.cache", build_ld_so_cache(std::move(entries)));
+}
+
 }  // namespace
 
 std::string image_program_path(const std::string& program) {
@@ -77,9 +94,10 @@ void build_image(const ImageSpec& spec, const std::string& out_path) {
     std::string program_path = image_program_path(spec.program);
     tree.add_file(program_path, spec.program);
     if (deps.interpreter) tree.add_host_path(*deps.interpreter);
+    std::map<std::string, std::string> image_paths;  // host path -> the final file's image path
     for (const auto& library : deps.libraries) {
         if (library[0] == '/') {
-            tree.add_host_path(library);
+            image_paths[library] = tree.add_host_path(library);
         } else {
             tree.add_file(image_path_for(library), library);  // a relative DT_NEEDED path
         }
@@ -104,6 +122,7 @@ void build_image(const ImageSpec& spec, const std::string& out_path) {
         }
     }
     add_etc(tree, spec);
+    add_ld_so_cache(tree, deps, image_paths);
 
     Launch launch;
     launch.program_path = program_path;

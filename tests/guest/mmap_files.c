@@ -1,7 +1,8 @@
 // File mappings end to end, on the tmpfs (/tmp), the root overlay (/data) and a file that
 // comes from the image (/etc/hosts): MAP_SHARED written through in both directions, a shared
 // mapping larger than its file that the file grows into, msync, the EACCES cases, 's' in
-// /proc/self/maps; then preadv/pwritev(2); and last that pages a mapping still holds when
+// /proc/self/maps; private mappings (pages faulted in late, zeros past EOF, writes that stay
+// private); then preadv/pwritev(2); and last that pages a mapping still holds when
 // its file is truncated or deleted go back to the allocator once the mapping goes (page
 // reference counts: without them MemFree sinks by the 7.5 MiB the loop lends). Prints
 // "mmap files ok" and exits 0, or the first failing check and exits 1.
@@ -214,6 +215,84 @@ static void vectored_positions(const char* base) {
     CHECK(unlink(at(base, "big")) == 0);
 }
 
+// Private mappings fault their pages in: each page read late (in no particular order) holds
+// the file's bytes there, the rest of the last page past EOF reads as zeros, writes
+// stay in the mapping (the file and a second mapping never see them, nor does a page made
+// writable by mprotect after it was read), and MADV_DONTNEED gives back the file's bytes, as
+// on Linux. On a file of `base` and on the program's own file from the image.
+static void check_page(const char* map, const char* expect_from, int fd, long page) {
+    static char want[PAGE];
+    if (expect_from)
+        memcpy(want, expect_from + page * PAGE, PAGE);
+    else
+        CHECK(pread(fd, want, PAGE, page * PAGE) == PAGE);
+    CHECK(memcmp(map + page * PAGE, want, PAGE) == 0);
+}
+
+static void private_mappings(const char* base) {
+    g_where = base;
+    enum { kPages = 40, kTail = 100 };
+    static char data[kPages * PAGE + kTail];
+    for (size_t i = 0; i < sizeof data; ++i) data[i] = (char)(i / PAGE * 7 + i % 251 + 1);
+    int fd = open(at(base, "private"), O_RDWR | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0);
+    CHECK(write(fd, data, sizeof data) == (ssize_t)sizeof data);
+    size_t length = (kPages + 1) * PAGE;  // the last page partial (Linux: SIGBUS past it)
+    char* ro = mmap(NULL, length, PROT_READ, MAP_PRIVATE, fd, 0);
+    char* rw = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    CHECK(ro != MAP_FAILED && rw != MAP_FAILED);
+    CHECK(maps_shows(ro, "r--p") && maps_shows(rw, "rw-p"));
+    static const long order[] = {37, 2, 21, 39, 0, 17, 30};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; ++i) {
+        check_page(ro, data, fd, order[i]);
+        check_page(rw, data, fd, order[i]);
+    }
+    for (long i = 0; i < kTail; ++i) CHECK(ro[kPages * PAGE + i] == data[kPages * PAGE + i]);
+    for (size_t i = kPages * PAGE + kTail; i < length; ++i) CHECK(ro[i] == 0 && rw[i] == 0);
+    // Writes stay private...
+    memcpy(rw + 25 * PAGE + 5, "private", 7);
+    rw[kPages * PAGE + kTail] = 'T';  // past EOF too
+    CHECK(ro[kPages * PAGE + kTail] == 0);
+    char buffer[8];
+    CHECK(pread(fd, buffer, 7, 25 * PAGE + 5) == 7 && memcmp(buffer, data + 25 * PAGE + 5, 7) == 0);
+    CHECK(memcmp(ro + 25 * PAGE + 5, data + 25 * PAGE + 5, 7) == 0);
+    struct stat st;
+    CHECK(fstat(fd, &st) == 0 && st.st_size == (off_t)sizeof data);
+    // ...also where a page read first is made writable.
+    CHECK(ro[33 * PAGE] == data[33 * PAGE]);
+    CHECK(mprotect(ro + 33 * PAGE, PAGE, PROT_READ | PROT_WRITE) == 0);
+    ro[33 * PAGE] = 'W';
+    CHECK(pread(fd, buffer, 1, 33 * PAGE) == 1 && buffer[0] == data[33 * PAGE]);
+    CHECK(mprotect(ro + 33 * PAGE, PAGE, PROT_READ) == 0 && ro[33 * PAGE] == 'W');
+    // Dropped pages are the file's again.
+    CHECK(madvise(rw + 25 * PAGE, PAGE, MADV_DONTNEED) == 0);
+    check_page(rw, data, fd, 25);
+    CHECK(munmap(ro, length) == 0 && munmap(rw, length) == 0);
+    CHECK(close(fd) == 0);
+    CHECK(unlink(at(base, "private")) == 0);
+}
+
+static void private_image_file(const char* program) {
+    g_where = program;
+    int fd = open(program, O_RDONLY);
+    CHECK(fd >= 0);
+    struct stat st;
+    CHECK(fstat(fd, &st) == 0 && st.st_size > 4 * PAGE);
+    long pages = (long)(st.st_size / PAGE);
+    char* map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    char* rw = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    CHECK(map != MAP_FAILED && rw != MAP_FAILED);
+    for (long page = pages - 1; page >= 0; page -= 3) {
+        check_page(map, NULL, fd, page);
+        check_page(rw, NULL, fd, page);
+    }
+    rw[PAGE] ^= 0x55;
+    char byte;
+    CHECK(pread(fd, &byte, 1, PAGE) == 1 && byte == map[PAGE] && (char)(byte ^ 0x55) == rw[PAGE]);
+    CHECK(munmap(map, (size_t)st.st_size) == 0 && munmap(rw, (size_t)st.st_size) == 0);
+    CHECK(close(fd) == 0);
+}
+
 // Lent pages come back: 60 files of 128 KiB, each mapped (private and shared) while it is
 // truncated and deleted. The mappings keep what they hold until munmap; then it is freed.
 // (Small: where ring 0 is emulated every page costs about a millisecond.)
@@ -241,11 +320,15 @@ static void lent_pages_come_back(const char* base) {
     CHECK(after > before - 1024);  // 7.5 MiB lower if they leaked
 }
 
-int main(void) {
+int main(int argc, char** argv) {
+    (void)argc;
     shared_mappings("/tmp");
     CHECK(mkdir("/data", 0755) == 0 || errno == EEXIST);
     shared_mappings("/data");
     image_file();
+    private_mappings("/tmp");
+    private_mappings("/data");
+    private_image_file(argv[0]);
     vectored_positions("/tmp");
     vectored_positions("/data");
     lent_pages_come_back("/tmp");

@@ -6,12 +6,14 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "phx/error.h"
 #include "phx/image/disk_image.h"
 #include "phx/image/elf_deps.h"
+#include "phx/image/ld_so_cache.h"
 
 namespace {
 
@@ -127,6 +129,80 @@ TEST(LdSoCache, MapsSonamesToX8664Libraries) {
     std::string bogus = make_temp_dir() + "/ld.so.cache";
     write(bogus, "glibc-ld.so.cache1.1\xff\xff\xff\xff garbage");
     EXPECT_TRUE(phx::read_ld_so_cache(bogus).empty()) << "a count past the file must not be trusted";
+}
+
+TEST(LdSoCache, ComparesDigitRunsAsNumbersAsGlibcDoes) {
+    EXPECT_LT(phx::ld_cache_compare("libfoo.so.9", "libfoo.so.10"), 0);
+    EXPECT_GT(phx::ld_cache_compare("libfoo.so.10", "libfoo.so.9"), 0);
+    EXPECT_EQ(phx::ld_cache_compare("libc.so.6", "libc.so.6"), 0);
+    EXPECT_LT(phx::ld_cache_compare("libc.so", "libc.so.6"), 0);
+    EXPECT_GT(phx::ld_cache_compare("libc.so.6", "libc.so"), 0);
+    EXPECT_GT(phx::ld_cache_compare("lib1", "liba"), 0);  // a digit against a letter: 1
+    EXPECT_LT(phx::ld_cache_compare("liba", "lib1"), 0);
+    EXPECT_LT(phx::ld_cache_compare("libgcc_s.so.1", "libm.so.6"), 0);
+}
+
+// What ld.so does with the file (elf/dl-cache.c, search_cache): a binary search over the
+// entries with _dl_cache_libcmp, `name < key` moving right, then the entry's value.
+std::string look_up(const std::vector<std::byte>& cache, const std::string& name) {
+    auto word = [&](size_t at) {
+        uint32_t value;
+        std::memcpy(&value, cache.data() + at, 4);
+        return value;
+    };
+    auto string_at = [&](uint32_t offset) {
+        return std::string(reinterpret_cast<const char*>(cache.data()) + offset);
+    };
+    int left = 0, right = int(word(20)) - 1;
+    while (left <= right) {
+        int middle = (left + right) / 2;
+        size_t entry = 48 + size_t(middle) * 24;
+        int order = phx::ld_cache_compare(name, string_at(word(entry + 4)));
+        if (order == 0) return word(entry) == 0x0303 ? string_at(word(entry + 8)) : "bad flags";
+        if (order < 0)
+            left = middle + 1;
+        else
+            right = middle - 1;
+    }
+    return "";
+}
+
+TEST(LdSoCache, WritesWhatLdSoAndOurReaderFind) {
+    std::vector<phx::LdCacheEntry> entries = {
+        {"libc.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6"},
+        {"libgcc_s.so.1", "/usr/lib/x86_64-linux-gnu/libgcc_s.so.1"},
+        {"libfoo.so.10", "/opt/lib/libfoo.so.10"},
+        {"libfoo.so.9", "/opt/lib/libfoo.so.9"},
+        {"libm.so.6", "/usr/lib/x86_64-linux-gnu/libm.so.6"},
+        {"libc.so.6", "/elsewhere/libc.so.6"},  // the first entry of a name wins
+    };
+    auto bytes = phx::build_ld_so_cache(entries);
+    ASSERT_GE(bytes.size(), 48u + 5 * 24);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes.data()), 20), "glibc-ld.so.cache1.1");
+    EXPECT_EQ(uint8_t(bytes[28]), 2) << "little-endian flag";
+    for (size_t i = 0; i + 1 < entries.size(); ++i)
+        EXPECT_EQ(look_up(bytes, entries[i].name), entries[i].path) << entries[i].name;
+    EXPECT_EQ(look_up(bytes, "libnone.so.1"), "");
+
+    std::string path = make_temp_dir() + "/ld.so.cache";
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    auto read = phx::read_ld_so_cache(path);
+    EXPECT_EQ(read.size(), 5u);
+    EXPECT_EQ(read["libc.so.6"], "/usr/lib/x86_64-linux-gnu/libc.so.6");
+    EXPECT_EQ(read["libfoo.so.9"], "/opt/lib/libfoo.so.9");
+    // The host's own ldconfig reads it too, where there is one.
+    if (std::system("command -v ldconfig >/dev/null 2>&1") == 0) {
+        std::string listing = path + ".txt";
+        ASSERT_EQ(std::system(("ldconfig -p -C " + path + " > " + listing).c_str()), 0);
+        std::ifstream in(listing);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        EXPECT_NE(text.find("5 libs found"), std::string::npos) << text;
+        EXPECT_NE(text.find("libgcc_s.so.1 (libc6,x86-64) => "
+                            "/usr/lib/x86_64-linux-gnu/libgcc_s.so.1"),
+                  std::string::npos)
+            << text;
+    }
 }
 
 TEST(ImageTreeTest, HostPathsKeepTheirSymlinksOnTheWay) {
