@@ -19,6 +19,7 @@
 #include "kernel/random/random.h"
 #include "kernel/vdso/vdso.h"
 #include "lib/base/checked.h"
+#include "lib/base/cmdline.h"
 #include "lib/elf/elf.h"
 #include "lib/elf/initial_stack.h"
 #include "lib/manifest/manifest.h"
@@ -73,6 +74,8 @@ private:
     fs::Inode* m_inode;
 };
 
+}  // namespace
+
 // A read-only, contiguous kernel view of a file for parsing the ELF in place: pages are read
 // from the disk only when the parser or the loader touches them.
 lib::Result<std::span<const std::byte>> view_file(fs::Inode& inode) {
@@ -81,6 +84,8 @@ lib::Result<std::span<const std::byte>> view_file(fs::Inode& inode) {
     if (!pages) return lib::Errno::NoMem;
     return mm::make_lazy_view(*pages, inode.size());
 }
+
+namespace {
 
 // Maps every PT_LOAD at bias. From a file, whole pages of file data are the page cache's own
 // frames (read-only segments) or copies of them (writable ones); the partial last page and
@@ -238,9 +243,21 @@ lib::elf::ElfImage parse_elf(std::string_view program, std::span<const std::byte
     return elf.value();
 }
 
+// phx.boot=N: which boot of the run this is, for crash reports; 0 when absent or not a number.
+uint64_t boot_number(std::string_view cmdline) {
+    auto word = lib::Cmdline(cmdline).find("phx.boot");
+    uint64_t number = 0;
+    if (!word || word->value.empty() || word->value.size() > 9) return 0;
+    for (char c : word->value) {
+        if (c < '0' || c > '9') return 0;
+        number = number * 10 + uint64_t(c - '0');
+    }
+    return number;
+}
+
 }  // namespace
 
-void start_program(std::span<const std::byte> manifest_bytes, std::string_view) {
+void start_program(std::span<const std::byte> manifest_bytes, std::string_view cmdline) {
     auto parsed = Manifest::parse(manifest_bytes);
     if (parsed.is_error()) panic("the boot manifest is malformed");
     const Manifest& manifest = parsed.value();
@@ -269,6 +286,9 @@ void start_program(std::span<const std::byte> manifest_bytes, std::string_view) 
     auto* process = mm::try_make<Process>(space, program);
     if (!process) panic("out of memory creating the process");
     set_current(process);
+    process->set_boot_number(boot_number(cmdline));
+    process->add_loaded_image(exe.inode, exe.bytes);
+    if (interp_elf) process->add_loaded_image(interp.inode, interp.bytes);
     apply_debug_flags(*process, manifest);
     open_console(*process);
     space->activate();
