@@ -1,18 +1,18 @@
 #include "vmm/supervisor.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/stat.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
-#include <dirent.h>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <future>
@@ -20,8 +20,9 @@
 #include <mutex>
 #include <thread>
 
-#include "vmm/helper_thread.h"
 #include "vmm/boot/kernel_image.h"
+#include "vmm/crash_log.h"
+#include "vmm/helper_thread.h"
 #include "vmm/kvm/unique_fd.h"
 #include "vmm/machine.h"
 #include "vmm/net/make_backend.h"
@@ -274,7 +275,11 @@ Expected<RunOutcome> run_vm(const RunRequest& request) {
     inputs.cmdline = request.cmdline;
     inputs.shape = {request.memory_bytes, request.huge_pages};
     int console_fd = request.console_fd;
-    inputs.console = [console_fd](const char* data, size_t length) { write_all(console_fd, data, length); };
+    CrashLog crash_log(request.crash_log_dir, request.keep_crash_reports, request.log);
+    inputs.console = [console_fd, &crash_log](const char* data, size_t length) {
+        write_all(console_fd, data, length);
+        crash_log.feed({data, length});
+    };
     inputs.input = &input;
     inputs.disk_fd = disk.valid() ? disk.get() : -1;
     inputs.disk_bytes = disk_bytes;
@@ -295,6 +300,7 @@ Expected<RunOutcome> run_vm(const RunRequest& request) {
         uint64_t boot_start = now_ms();
         auto machine = TRY(pipeline.take());
         ++outcome.boots;
+        crash_log.set_boot(outcome.boots);
         // The reboot line waits for the kernel's "start stack=..." status line, to say when
         // the program ran again and where its stack is; a boot that never gets there still
         // gets its line when it ends.

@@ -38,6 +38,10 @@ struct RunRequest {
     std::function<void(const std::string&)> log_detail;
     // Add the host process's fds, RSS and threads to every reboot line (leak hunting).
     bool host_stats = false;
+    // Crash reports seen on the console are kept in this directory, the newest
+    // `keep_crash_reports` of them (vmm/crash_log.h); "" keeps none.
+    std::string crash_log_dir;
+    uint32_t keep_crash_reports = 10;
 };
 
 enum class RunEnd : uint8_t {

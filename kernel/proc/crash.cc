@@ -5,6 +5,7 @@
 #include "kernel/console/log.h"
 #include "kernel/debug/registers.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/user_backtrace.h"
 #include "kernel/time/clock.h"
 
 namespace kernel::proc {
@@ -50,9 +51,13 @@ const char* sender(int code) {
         kprint("cause: {} (vector {}, error code {:#x})\n", arch::vector_name(int(frame.vector)),
                frame.vector, frame.error_code);
     kprint("fault address: {:#018x}  instruction pointer: {:#018x}\n", fault_address, frame.rip);
-    kprint("uptime: {}.{:06} s\n", uptime / 1000000000, uptime / 1000 % 1000000);
+    uint64_t boot = has_current() ? current().boot_number() : 0;
+    if (boot)
+        kprint("boot {}, uptime: {}.{:06} s\n", boot, uptime / 1000000000, uptime / 1000 % 1000000);
+    else
+        kprint("boot ?, uptime: {}.{:06} s\n", uptime / 1000000000, uptime / 1000 % 1000000);
     debug::print_registers(frame);
-    // FIXME(#7): symbolized user backtrace from the program's ELF symbols.
+    print_user_backtrace(frame);
     kprint("exit status {} (128 + {})\n", 128 + signal, signal_name(signal));
     exit_program(128 + signal);
 }

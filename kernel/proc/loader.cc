@@ -21,6 +21,7 @@
 #include "kernel/vdso/vdso.h"
 #include "lib/base/checked.h"
 #include "lib/base/format.h"
+#include "lib/base/cmdline.h"
 #include "lib/elf/elf.h"
 #include "lib/elf/initial_stack.h"
 #include "lib/manifest/manifest.h"
@@ -70,6 +71,8 @@ private:
     fs::Inode* m_inode;
 };
 
+}  // namespace
+
 // A read-only, contiguous kernel view of a file for parsing the ELF in place: pages are read
 // from the disk only when the parser or the loader touches them.
 lib::Result<std::span<const std::byte>> view_file(fs::Inode& inode) {
@@ -78,6 +81,8 @@ lib::Result<std::span<const std::byte>> view_file(fs::Inode& inode) {
     if (!pages) return lib::Errno::NoMem;
     return mm::make_lazy_view(*pages, inode.size());
 }
+
+namespace {
 
 // Maps every PT_LOAD at bias. From a file, whole pages of file data fault in later (read-only
 // segments borrow the page cache's frames, writable ones get copies) and the bss past them is
@@ -262,9 +267,21 @@ void announce_start(uint64_t stack_pointer) {
     arch::status_line(line);
 }
 
+// phx.boot=N: which boot of the run this is, for crash reports; 0 when absent or not a number.
+uint64_t boot_number(std::string_view cmdline) {
+    auto word = lib::Cmdline(cmdline).find("phx.boot");
+    uint64_t number = 0;
+    if (!word || word->value.empty() || word->value.size() > 9) return 0;
+    for (char c : word->value) {
+        if (c < '0' || c > '9') return 0;
+        number = number * 10 + uint64_t(c - '0');
+    }
+    return number;
+}
+
 }  // namespace
 
-void start_program(std::span<const std::byte> manifest_bytes, std::string_view) {
+void start_program(std::span<const std::byte> manifest_bytes, std::string_view cmdline) {
     auto parsed = Manifest::parse(manifest_bytes);
     if (parsed.is_error()) panic("the boot manifest is malformed");
     const Manifest& manifest = parsed.value();
@@ -298,6 +315,9 @@ void start_program(std::span<const std::byte> manifest_bytes, std::string_view) 
     auto* process = mm::try_make<Process>(space, program);
     if (!process) panic("out of memory creating the process");
     set_current(process);
+    process->set_boot_number(boot_number(cmdline));
+    process->add_loaded_image(exe.inode, exe.bytes);
+    if (interp_elf) process->add_loaded_image(interp.inode, interp.bytes);
     apply_debug_flags(*process, manifest);
     open_console(*process);
     space->activate();

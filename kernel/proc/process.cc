@@ -163,6 +163,13 @@ fs::Inode* Process::mapped_inode(const lib::vm::VmArea& area, uint64_t address,
     return m_file_names[index - 1].inode;
 }
 
+void Process::add_loaded_image(const fs::Inode* inode, std::span<const std::byte> bytes) {
+    if (m_loaded_count == kMaxLoadedImages) return;
+    sys::LinuxStat st{};
+    if (inode && inode->stat(st).is_error()) return;
+    m_loaded[m_loaded_count++] = {st.dev, st.ino, bytes};
+}
+
 Process& current() {
     Process* process = arch::this_cpu().process;
     if (!process) panic("no current process");

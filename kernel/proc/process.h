@@ -90,6 +90,22 @@ public:
     // area's tag is not backed.
     fs::Inode* mapped_inode(const lib::vm::VmArea& area, uint64_t address, uint64_t& file_page) const;
 
+    // The files the loader mapped (the program, its interpreter) and the bytes it parsed
+    // them from (a view of the page cache, or the manifest's copy of the program: dev and
+    // ino 0), for symbolizing a crash without viewing them again. Up to kMaxLoadedImages.
+    struct LoadedImage {
+        uint64_t dev = 0, ino = 0;
+        std::span<const std::byte> bytes;
+    };
+    static constexpr size_t kMaxLoadedImages = 2;
+    void add_loaded_image(const fs::Inode* inode, std::span<const std::byte> bytes);
+    std::span<const LoadedImage> loaded_images() const { return {m_loaded, m_loaded_count}; }
+
+    // The boot of this run the runner counts (phx.boot=N on the kernel command line, from
+    // 1); 0 when it did not say.
+    uint64_t boot_number() const { return m_boot_number; }
+    void set_boot_number(uint64_t number) { m_boot_number = number; }
+
 private:
     static constexpr size_t kMaxAux = 48;
     static constexpr size_t kMaxMappedFiles = 256;
@@ -117,6 +133,9 @@ private:
     FileName m_file_names[kMaxMappedFiles] = {};
     size_t m_file_name_count = 0;
     size_t m_last_file_name = 0;  // ld.so maps one file several times in a row
+    LoadedImage m_loaded[kMaxLoadedImages];
+    size_t m_loaded_count = 0;
+    uint64_t m_boot_number = 0;
 };
 
 // The running program. Only valid once start_program() has created it.

@@ -73,36 +73,66 @@ Result<SymbolTable, ElfError> SymbolTable::parse(std::span<const std::byte> file
     return table;
 }
 
-std::optional<Symbol> SymbolTable::code_symbol(size_t index) const {
+std::optional<SymbolTable::Candidate> SymbolTable::code_candidate(size_t index) const {
     auto sym = read_at<Elf64_Sym>(m_symbols, uint64_t(index) * sizeof(Elf64_Sym));
     if (!sym || !is_code(sym->st_info) || sym->st_shndx == SHN_UNDEF) return std::nullopt;
     if (sym->st_name == 0 || sym->st_name >= m_strings.size()) return std::nullopt;
+    if (m_strings[sym->st_name] == std::byte{0}) return std::nullopt;
+    return Candidate{index, sym->st_value, sym->st_size};
+}
+
+std::optional<Symbol> SymbolTable::code_symbol(size_t index) const {
+    auto candidate = code_candidate(index);
+    if (!candidate) return std::nullopt;
+    auto sym = read_at<Elf64_Sym>(m_symbols, uint64_t(index) * sizeof(Elf64_Sym));
     // The name runs to its NUL or, in a string table missing its final NUL, to the table's end.
     auto rest = m_strings.subspan(sym->st_name);
     size_t length = 0;
     while (length < rest.size() && rest[length] != std::byte{0}) ++length;
-    if (length == 0) return std::nullopt;
     return Symbol{
-        {reinterpret_cast<const char*>(rest.data()), length}, sym->st_value, sym->st_size};
+        {reinterpret_cast<const char*>(rest.data()), length}, candidate->start, candidate->size};
 }
 
 std::optional<Symbol> SymbolTable::lookup(uint64_t address) const {
-    std::optional<Symbol> containing;  // innermost sized symbol holding the address
-    std::optional<Symbol> label;       // nearest unsized symbol at or below the address
-    std::optional<uint64_t> fence;     // latest start of a sized symbol that ends before it
-    for_each([&](const Symbol& s) {
-        if (s.start > address) return;
-        if (s.size == 0) {
-            if (!label || s.start > label->start) label = s;
-        } else if (address - s.start < s.size) {
-            if (!containing || s.start > containing->start) containing = s;
-        } else if (!fence || s.start > *fence) {
-            fence = s.start;
+    std::optional<Symbol> result;
+    lookup_many({&address, 1}, {&result, 1});
+    return result;
+}
+
+void SymbolTable::lookup_many(std::span<const uint64_t> addresses,
+                              std::span<std::optional<Symbol>> out) const {
+    struct Best {
+        std::optional<Candidate> containing;  // innermost sized symbol holding the address
+        std::optional<Candidate> label;       // nearest unsized symbol at or below it
+        std::optional<uint64_t> fence;        // latest start of a sized symbol ending before it
+    };
+    for (auto& result : out) result = std::nullopt;
+    size_t count = addresses.size() < out.size() ? addresses.size() : out.size();
+    if (count > kMaxBatch) count = kMaxBatch;
+    Best best[kMaxBatch];
+    for (size_t i = 0; i < entry_count(); ++i) {
+        auto s = code_candidate(i);
+        if (!s) continue;
+        for (size_t a = 0; a < count; ++a) {
+            uint64_t address = addresses[a];
+            Best& b = best[a];
+            if (s->start > address) continue;
+            if (s->size == 0) {
+                if (!b.label || s->start > b.label->start) b.label = s;
+            } else if (address - s->start < s->size) {
+                if (!b.containing || s->start > b.containing->start) b.containing = s;
+            } else if (!b.fence || s->start > *b.fence) {
+                b.fence = s->start;
+            }
         }
-    });
-    if (containing) return containing;
-    if (label && (!fence || *fence < label->start)) return label;
-    return std::nullopt;
+    }
+    for (size_t a = 0; a < count; ++a) {
+        const Best& b = best[a];
+        if (b.containing)
+            out[a] = code_symbol(b.containing->index);
+        else if (b.label && (!b.fence || *b.fence < b.label->start))
+            out[a] = code_symbol(b.label->index);
+    }
 }
 
 std::optional<Symbol> SymbolTable::find(std::string_view name) const {

@@ -33,6 +33,12 @@ public:
     // the nearest unsized STT_FUNC/STT_NOTYPE label at or below it, unless a sized function that
     // starts at or after that label ends before the address. O(n).
     std::optional<Symbol> lookup(uint64_t address) const;
+    // lookup() for many addresses in one pass over the table (out[i] for addresses[i]; the
+    // addresses past kMaxBatch or past out's size get nullopt): a backtrace's frames in one file
+    // cost one scan, and names are resolved only for the winners.
+    static constexpr size_t kMaxBatch = 64;
+    void lookup_many(std::span<const uint64_t> addresses,
+                     std::span<std::optional<Symbol>> out) const;
     // The first code symbol with this name. O(n).
     std::optional<Symbol> find(std::string_view name) const;
 
@@ -53,6 +59,13 @@ private:
     SymbolTable() = default;
     // Entry i as a Symbol when it is a defined, named function or label; nullopt otherwise.
     std::optional<Symbol> code_symbol(size_t index) const;
+    // Entry i's start and size when it is a defined code symbol with a non-empty name,
+    // without measuring the name (the hot loop of lookup_many).
+    struct Candidate {
+        size_t index;
+        uint64_t start, size;
+    };
+    std::optional<Candidate> code_candidate(size_t index) const;
 
     std::span<const std::byte> m_symbols;  // whole Elf64_Sym entries, inside the file
     std::span<const std::byte> m_strings;  // the linked string table, inside the file

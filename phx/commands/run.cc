@@ -2,6 +2,7 @@
 #include "phx/commands/run.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -54,6 +55,8 @@ struct RunOptions {
     std::vector<std::string> udp_ports;  // --udp-port HOST[:GUEST]
     std::string tap;                     // --tap NAME
     bool no_net = false;                 // --no-net
+    std::string log_dir;                 // --log-dir DIR (default: default_log_dir)
+    uint32_t keep_crash_reports = 10;    // --keep-crash-reports N
 };
 
 // The NIC's network: slirp by default (so the guest can always connect out), a TAP device with
@@ -229,6 +232,25 @@ std::string cached_image(const ImageSpec& spec) {
     return path;
 }
 
+// --log-dir, else $XDG_STATE_HOME/phx/runs/<program file name> (~/.local/state without it),
+// created now so that a bad directory is the user's error before anything runs.
+std::string run_log_dir(const std::string& given, const std::string& program) {
+    std::string dir = given;
+    if (dir.empty()) {
+        const char* state = std::getenv("XDG_STATE_HOME");
+        const char* home = std::getenv("HOME");
+        std::string base = state && *state ? std::string(state)
+                           : home && *home ? std::string(home) + "/.local/state"
+                                           : std::string();
+        if (base.empty()) return "";  // nowhere to keep them
+        dir = base + "/phx/runs/" + std::filesystem::path(program).filename().string();
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw PhxError(kExitUsage, "--log-dir " + dir + ": cannot create it: " + ec.message());
+    return dir;
+}
+
 int run(const RunOptions& given) {
     RunOptions options = given;
     Config config = options.config.empty() ? Config{} : load_config(options.config);
@@ -284,6 +306,10 @@ int run(const RunOptions& given) {
     spec.machine = machine;
     spec.net = net;
     spec.mac = vmm::net::random_mac();
+    if (config.run.keep_crash_reports && !given_flag("--keep-crash-reports"))
+        options.keep_crash_reports = *config.run.keep_crash_reports;
+    spec.keep_crash_reports = options.keep_crash_reports;
+    spec.log_dir = run_log_dir(options.log_dir, options.program);
 
     // An image (a file, or a name in the store), or a program: static ones travel in the
     // manifest, dynamic ones get an image built (and cached) for them.
@@ -419,6 +445,14 @@ void add_run_command(CLI::App& app, int& status) {
     cmd->add_flag("--no-net", options->no_net,
                   "no NIC at all (default: a NIC on the user-mode network 10.0.2.0/24, guest "
                   "10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3)");
+    cmd->add_option("--log-dir", options->log_dir,
+                    "keep the run's crash reports here (default: "
+                    "$XDG_STATE_HOME/phx/runs/PROGRAM, else ~/.local/state/phx/runs/PROGRAM)")
+        ->type_name("DIR");
+    cmd->add_option("--keep-crash-reports", options->keep_crash_reports,
+                    "crash reports to keep in the log directory, newest first (0: none)")
+        ->type_name("N")
+        ->capture_default_str();
     cmd->add_flag("-v,--verbose", options->verbose,
                   "log the kernel, accelerator and hypervisor command line to stderr");
     options->command = cmd;

@@ -39,8 +39,8 @@ constexpr std::string_view kTopRefused[] = {
     "PackageBaseURL", "PackageManifestURL", "ProgramPath", "Runtime", "TargetConfig",
     "TargetRoot", "TFSv4", "Uefi", "UefiBoot", "Version", "VolumesDir"};
 constexpr std::string_view kRunHonoured[] = {
-    "Accel", "CPUs", "Gateway", "IPAddress", "MaxRestarts", "Memory", "NetMask", "Ports",
-    "RestartBackoff", "RestartWindow", "TapName", "UDPPorts", "Verbose"};
+    "Accel", "CPUs", "Gateway", "IPAddress", "KeepCrashReports", "MaxRestarts", "Memory",
+    "NetMask", "Ports", "RestartBackoff", "RestartWindow", "TapName", "UDPPorts", "Verbose"};
 constexpr std::string_view kRunRefused[] = {
     "AtExit", "AttachVolumeOnInstanceCreate", "Background", "BridgeIPAddress", "BridgeName",
     "Bridged", "CanIPForward", "Debug", "GPUType", "GPUs", "GdbPort",
@@ -523,6 +523,8 @@ RunConfig read_run_config(const Reader& reader, const Json& object) {
     }
     if (auto* field = get(f, "RestartBackoff"))
         run.restart_backoff_ms = reader.whole(*field, 0, kU32, " of milliseconds");
+    if (auto* field = get(f, "KeepCrashReports"))
+        run.keep_crash_reports = uint32_t(reader.whole(*field, 0, kU32, ""));
     return run;
 }
 

@@ -57,6 +57,7 @@ struct RunConfig {
     std::optional<uint32_t> max_restarts;        // MaxRestarts (Phoenix): --max-restarts
     std::optional<double> restart_window_s;      // RestartWindow (Phoenix): seconds, >= 0
     std::optional<uint64_t> restart_backoff_ms;  // RestartBackoff (Phoenix): milliseconds
+    std::optional<uint32_t> keep_crash_reports;  // KeepCrashReports (Phoenix): --keep-crash-reports
 };
 
 // CloudConfig.Tags entry.

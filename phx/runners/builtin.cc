@@ -28,6 +28,8 @@ int BuiltinRunner::run(const RunSpec& spec) {
     request.memory_bytes = spec.memory_mib << 20;
     request.policy = spec.restart;
     request.host_stats = spec.host_stats;
+    request.crash_log_dir = spec.log_dir;
+    request.keep_crash_reports = spec.keep_crash_reports;
     request.net = spec.net;
     request.mac = spec.mac;
     request.log = [](const std::string& line) { log_info(line); };

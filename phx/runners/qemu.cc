@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <cerrno>
+#include <cstdio>
 #include <system_error>
 
 #include "phx/error.h"
@@ -17,6 +18,7 @@
 #include "phx/runners/child_process.h"
 #include "phx/runners/status_channel.h"
 #include "vmm/machine.h"
+#include "vmm/crash_log.h"
 
 namespace phx {
 
@@ -55,6 +57,24 @@ ChildExit spawn_qemu(const std::vector<std::string>& args) {
         throw PhxError(kExitVmFailed,
                        std::string("cannot start ") + kQemu + ": " + e.code().message() + hint);
     }
+}
+
+bool keeps_crash_reports(const RunSpec& spec) {
+    return !spec.log_dir.empty() && spec.keep_crash_reports > 0;
+}
+
+std::string console_log_path(const RunSpec& spec) { return spec.work_dir + "/console.log"; }
+
+// One QEMU's console copy through the crash log (vmm/crash_log.h), as the builtin VMM feeds
+// its console as it goes.
+void save_crash_reports(const RunSpec& spec, vmm::CrashLog& crash_log, uint32_t boot) {
+    if (!keeps_crash_reports(spec)) return;
+    crash_log.set_boot(boot);
+    std::FILE* file = std::fopen(console_log_path(spec).c_str(), "rb");
+    if (!file) return;
+    char chunk[16384];
+    while (size_t n = std::fread(chunk, 1, sizeof(chunk), file)) crash_log.feed({chunk, n});
+    std::fclose(file);
 }
 
 }  // namespace
@@ -121,8 +141,12 @@ std::vector<std::string> QemuRunner::command_line(const RunSpec& spec, Accel acc
         else
             args.insert(args.end(), {"-device", "virtio-net-device,netdev=n0" + mac});
     }
+    // With crash reports kept, QEMU also copies the console to a file phx scans afterwards
+    // (the serial output goes straight to the terminal, never through phx).
+    std::string console = "stdio,id=console,signal=on";
+    if (keeps_crash_reports(spec)) console += ",logfile=" + console_log_path(spec) + ",logappend=off";
     args.insert(args.end(), {
-        "-chardev", "stdio,id=console,signal=on",
+        "-chardev", console,
         "-serial", "chardev:console",
         "-debugcon", "file:" + status_path,
         "-global", "isa-debugcon.iobase=0x402",
@@ -173,9 +197,12 @@ int QemuRunner::run(const RunSpec& given) {
     // A guest reset ends QEMU (-no-reboot: a reset under microvm+PVH cannot be resumed), so
     // a reset means a fresh QEMU, as the restart policy allows.
     vmm::RestartTracker tracker(spec.restart);
+    vmm::CrashLog crash_log(spec.log_dir, spec.keep_crash_reports,
+                            [](const std::string& line) { log_info(line); });
     for (uint32_t boot = 1;; ++boot) {
         auto started = std::chrono::steady_clock::now();
         ChildExit exit = spawn_qemu(boot_args(boot));
+        save_crash_reports(spec, crash_log, boot);
         std::string status = read_status(status_path);
         if (!guest_reset(status, exit)) return vm_exit_status(status, exit);
         auto ms = [](auto since) {

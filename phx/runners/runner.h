@@ -36,6 +36,10 @@ struct RunSpec {
     // the same on every boot of the run.
     vmm::net::NetConfig net;
     vmm::net::MacAddress mac{};
+    // Where crash reports seen on the console are kept (docs/crash-reports.md), the newest
+    // keep_crash_reports of them; "" keeps none.
+    std::string log_dir;
+    uint32_t keep_crash_reports = 10;
 };
 
 // "52:54:00:ab:cd:ef"

@@ -67,7 +67,7 @@ TEST(ConfigFile, EveryHonouredKeyKeepsItsValue) {
         "RestartPolicy": "on-failure",
         "RunConfig": {"Ports": ["80", "8000-8010", "443,8443"], "Memory": "512M", "CPUs": 2,
                       "Accel": false, "Verbose": true, "MaxRestarts": 5, "RestartWindow": 2.5,
-                      "RestartBackoff": 100},
+                      "RestartBackoff": 100, "KeepCrashReports": 3},
         "CloudConfig": {"Platform": "gcp", "ProjectID": "proj-1000", "Zone": "us-west1-b",
                         "BucketName": "my-bucket", "BucketNamespace": "ns", "ImageName": "web",
                         "ImageType": "gen2", "Flavor": "t2.micro", "VPC": "vpc-1",
@@ -102,6 +102,7 @@ TEST(ConfigFile, EveryHonouredKeyKeepsItsValue) {
     EXPECT_EQ(c.run.max_restarts, 5u);
     EXPECT_EQ(c.run.restart_window_s, 2.5);
     EXPECT_EQ(c.run.restart_backoff_ms, 100u);
+    EXPECT_EQ(c.run.keep_crash_reports, 3u);
     EXPECT_EQ(c.cloud.platform, "gcp");
     EXPECT_EQ(c.cloud.project_id, "proj-1000");
     EXPECT_EQ(c.cloud.zone, "us-west1-b");

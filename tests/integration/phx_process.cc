@@ -27,6 +27,10 @@ std::vector<std::string> child_environment(const PhxCall& call) {
     }
     for (const auto& [key, value] : call.env)
         if (value) env.push_back(key + "=" + *value);
+    // phx run keeps crash reports under $XDG_STATE_HOME: one directory per test process,
+    // never the user's ~/.local/state, unless the test sets it.
+    static const std::string state = temp_dir("phx-state");
+    if (!call.env.count("XDG_STATE_HOME")) env.push_back("XDG_STATE_HOME=" + state);
     return env;
 }
 

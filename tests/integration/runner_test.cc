@@ -98,7 +98,9 @@ TEST_P(Runner, VerboseNamesTheAcceleratorAndTheCommandLine) {
     for (const char* part :
          {"qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=on -nodefaults -no-user-config "
           "-display none -no-reboot -m 256M",
-          "-chardev stdio,id=console,signal=on -serial chardev:console -debugcon file:",
+          // The console's copy for crash reports (docs/crash-reports.md) in the work dir.
+          "-chardev stdio,id=console,signal=on,logfile=/", "/console.log,logappend=off",
+          "-serial chardev:console -debugcon file:",
           "-global isa-debugcon.iobase=0x402 -device isa-debug-exit,iobase=0xf4,iosize=4"})
         EXPECT_NE(r.err.find(part), std::string::npos) << part << "\n" << r.err;
 }

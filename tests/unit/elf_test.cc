@@ -15,6 +15,7 @@
 
 #include "lib/elf/initial_stack.h"  // AT_* for reading /proc/self/auxv
 #include "lib/elf/symbol_table.h"
+#include "lib/elf/symbolize.h"
 
 using namespace lib::elf;
 
@@ -693,6 +694,99 @@ TEST(SymbolTable, RejectsMalformedTables) {
     b = with_symbols({{"f", 0x401000, 0x10}});
     b.header.e_ident[EI_CLASS] = ELFCLASS32;
     EXPECT_EQ(symbols_error(b), ElfError::Not64Bit);
+}
+
+// ---- ElfSymbolizer (lib/elf/symbolize.h) ----------------------------------------------------
+
+std::string located(const ElfSymbolizer& s, uint64_t offset) {
+    std::optional<FileLocation> out[1];
+    s.locate({&offset, 1}, out);
+    if (!out[0]) return "<outside>";
+    if (!out[0]->symbol) return "<none>";
+    char text[32];
+    std::snprintf(text, sizeof(text), "+0x%llx",
+                  (unsigned long long)out[0]->symbol->offset_of(out[0]->vaddr));
+    return std::string(out[0]->symbol->name) + text;
+}
+
+ElfSymbolizer symbolizer_ok(const std::vector<std::byte>& bytes) {
+    auto result = ElfSymbolizer::parse(bytes);
+    EXPECT_FALSE(result.is_error()) << describe(result.error());
+    return result.release_value();
+}
+
+TEST(ElfSymbolizer, FileOffsetsThroughLoadSegments) {
+    // Text at file 0 -> 0x400000, data at file 0x1000 -> 0x401000 (0x800 bytes in the file).
+    auto bytes = with_symbols({{"main", 0x400100, 0x40}, {"in_data", 0x401010, 0x10}}).build();
+    ElfSymbolizer s = symbolizer_ok(bytes);
+    EXPECT_EQ(s.vaddr_of(0x120), 0x400120u);
+    EXPECT_EQ(s.vaddr_of(0x1010), 0x401010u);
+    EXPECT_FALSE(s.vaddr_of(0x1800));  // past the data segment's p_filesz
+    EXPECT_EQ(located(s, 0x120), "main+0x20");
+    EXPECT_EQ(located(s, 0x101f), "in_data+0xf");
+    EXPECT_EQ(located(s, 0x200), "<none>");
+    EXPECT_EQ(located(s, 0x5000), "<outside>");
+}
+
+TEST(ElfSymbolizer, ManyOffsetsInOnePass) {
+    auto bytes = with_symbols({{"a", 0x400100, 0x10}, {"b", 0x400110, 0x10}}).build();
+    ElfSymbolizer s = symbolizer_ok(bytes);
+    std::vector<uint64_t> offsets;
+    for (size_t i = 0; i < SymbolTable::kMaxBatch + 5; ++i)
+        offsets.push_back(i % 2 ? 0x115 : 0x105);
+    offsets[3] = 0x9999;
+    std::vector<std::optional<FileLocation>> out(offsets.size());
+    s.locate(offsets, out);
+    EXPECT_EQ(out[0]->symbol->name, "a");
+    EXPECT_EQ(out[1]->symbol->name, "b");
+    EXPECT_FALSE(out[3]);
+    EXPECT_EQ(out[SymbolTable::kMaxBatch - 1]->symbol->name, "b");
+    EXPECT_FALSE(out[SymbolTable::kMaxBatch]);  // past the batch: nothing, never garbage
+}
+
+TEST(ElfSymbolizer, SharedLibrariesAndStrippedFilesParse) {
+    ElfBuilder lib = with_symbols({{"exported", 0x1100, 0x20}}, SHT_DYNSYM);
+    lib.pie();
+    lib.header.e_entry = 0;  // shared libraries often have none
+    auto lib_bytes = lib.build();
+    ElfSymbolizer s = symbolizer_ok(lib_bytes);
+    EXPECT_EQ(located(s, 0x1105), "exported+0x5");
+    auto stripped = ElfBuilder().build();
+    EXPECT_EQ(located(symbolizer_ok(stripped), 0x100), "<none>");
+}
+
+TEST(ElfSymbolizer, RejectsHostileHeaders) {
+    auto error = [](const ElfBuilder& b) {
+        auto result = ElfSymbolizer::parse(b.build());
+        return result.is_error() ? result.error() : ElfError::NotElf;
+    };
+    ElfBuilder b = with_symbols({{"f", 0x400100, 0x10}});
+    b.header.e_phoff = UINT64_MAX - 8;  // offset + size wraps
+    EXPECT_EQ(error(b), ElfError::BadProgramHeaders);
+    b.header.e_phoff = b.file_size - 8;
+    EXPECT_EQ(error(b), ElfError::Truncated);
+    b = with_symbols({{"f", 0x400100, 0x10}});
+    b.header.e_phentsize = 40;
+    EXPECT_EQ(error(b), ElfError::BadProgramHeaders);
+    b = with_symbols({{"f", 0x400100, 0x10}});
+    b.auto_counts = false;
+    b.header.e_phnum = kMaxProgramHeaders + 1;
+    b.header.e_shnum = 3;
+    EXPECT_EQ(error(b), ElfError::BadProgramHeaders);
+    b.header.e_phnum = 0;
+    EXPECT_EQ(error(b), ElfError::BadProgramHeaders);
+    b = with_symbols({{"f", 0x400100, 0x10}});
+    b.shdrs[2].sh_offset = UINT64_MAX - 8;  // the symbol table's own checks still apply
+    EXPECT_EQ(error(b), ElfError::BadSymbolTable);
+
+    // Segments whose numbers wrap translate nothing rather than something wrong.
+    b = with_symbols({{"f", 0x400100, 0x10}});
+    b.phdrs[0] = ElfBuilder::load(UINT64_MAX - 0x10, UINT64_MAX - 4, 0x100, 0x100, PF_R | PF_X);
+    auto wrapping = b.build();
+    ElfSymbolizer s = symbolizer_ok(wrapping);
+    EXPECT_EQ(s.vaddr_of(UINT64_MAX - 0x10), UINT64_MAX - 4);
+    EXPECT_FALSE(s.vaddr_of(UINT64_MAX - 1));  // vaddr would pass 2^64
+    EXPECT_FALSE(s.vaddr_of(0x20));
 }
 
 // ---- Real binaries -------------------------------------------------------------------------
