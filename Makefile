@@ -26,7 +26,7 @@ bench: build
 	$(BUILD)/bench/image/bench_image --runs 10
 	$(BUILD)/bench/sched/bench_sched --runs 3
 	$(BUILD)/bench/net/bench_net --seconds 10
-	$(BUILD)/bench/rebirth/bench_rebirth --crashes 200
+	$(BUILD)/bench/rebirth/bench_rebirth --crashes 200 --qemu-crashes 50
 
 fuzz: deps
 	scripts/fuzz 30

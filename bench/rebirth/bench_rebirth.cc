@@ -39,6 +39,7 @@ using bench::Clock;
 
 struct Options {
     int crashes = 200;
+    int qemu_crashes = -1;  // -1: as many as --crashes (a QEMU rebirth takes seconds under TCG)
 };
 
 uint16_t free_port() {
@@ -192,8 +193,9 @@ int main(int argc, char** argv) {
     Options options;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--crashes") && i + 1 < argc) options.crashes = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--qemu-crashes") && i + 1 < argc) options.qemu_crashes = std::atoi(argv[++i]);
         else {
-            std::fprintf(stderr, "usage: bench_rebirth [--crashes N]\n");
+            std::fprintf(stderr, "usage: bench_rebirth [--crashes N] [--qemu-crashes N]\n");
             return 2;
         }
     }
@@ -204,7 +206,8 @@ int main(int argc, char** argv) {
     char dir_template[] = "/tmp/bench-rebirth-XXXXXX";
     std::string dir = mkdtemp(dir_template);
     std::string log = dir + "/console.log";
-    std::printf("bench rebirth config crashes=%d server=%s log=%s\n", options.crashes, PHX_DEMO, log.c_str());
+    std::printf("bench rebirth config crashes=%d qemu_crashes=%d server=%s log=%s\n", options.crashes,
+                options.qemu_crashes >= 0 ? options.qemu_crashes : options.crashes, PHX_DEMO, log.c_str());
     std::fflush(stdout);
 
     Result native = run_native(options.crashes, log);
@@ -223,7 +226,9 @@ int main(int argc, char** argv) {
             std::printf("bench rebirth %s SKIP (no usable /dev/kvm)\n", target.name);
             continue;
         }
-        Result result = run_phx(target.args, options.crashes, dir + "/home", log);
+        bool qemu = std::strncmp(target.name, "qemu", 4) == 0;
+        int crashes = qemu && options.qemu_crashes >= 0 ? options.qemu_crashes : options.crashes;
+        Result result = run_phx(target.args, crashes, dir + "/home", log);
         report(target.name, result);
         if (result.ok && native.ok)
             std::printf("bench rebirth ratio hlt_to_answer_median %s/native=%.2f\n", target.name,
