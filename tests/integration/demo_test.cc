@@ -133,6 +133,9 @@ TEST_P(Demo, FiftyRequestsFromFiftyBootsWithFiftyStacks) {
     for (size_t at = log.find("guest reset"); at != std::string::npos; at = log.find("guest reset", at + 1)) ++resets;
     EXPECT_GE(resets, size_t(requests - 1)) << log;
     EXPECT_LE(resets, size_t(requests)) << "a boot ended without its answer reaching the client\n" << log;
+    // Each death left a crash report naming the Rust function that halted, from the
+    // program's own symbols.
+    EXPECT_NE(read_file(out).find("hello_world::handle_write+0x"), std::string::npos) << read_file(out).substr(0, 6000);
     std::sort(gaps_ms.begin(), gaps_ms.end());
     if (!gaps_ms.empty())
         std::printf("demo on %s: %d answers from %d boots; answer to next answer median %.1f ms, max %.1f ms\n",
