@@ -57,7 +57,9 @@ uint16_t free_port() {
 // One GET to EOF; true when the answer was complete.
 bool get(uint16_t port) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    timeval timeout{5, 0};
+    // Short: a connection the forward accepted while no server was listening yet (QEMU's
+    // slirp restarts with QEMU) never answers, and waiting on it would be measured as rebirth.
+    timeval timeout{0, 500000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
     sockaddr_in address{};
     address.sin_family = AF_INET;
