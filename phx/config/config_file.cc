@@ -445,11 +445,13 @@ void read_manifest_passthrough(const Reader& reader, const Field& field, Config&
                 reader.fail(entry.path + " " + v.dump() + ": expected an exit status N (0 to 255) or an array of them");
             config.expected_exit_codes = statuses.statuses;
         } else if (item.key() == "idle_on_exit") {
-            bool idle = v.is_boolean() ? v.get<bool>() : false;
-            if (v.is_string() && (v == "t" || v == "true")) idle = true;
-            if (!v.is_boolean() && !(v.is_string() && (v == "t" || v == "true" || v == "f" || v == "false")))
+            // A JSON boolean, or Nanos's manifest spellings "t"/"true"/"f"/"false".
+            if (v.is_boolean())
+                config.idle_on_exit = v.get<bool>();
+            else if (v == "t" || v == "true" || v == "f" || v == "false")
+                config.idle_on_exit = v == "t" || v == "true";
+            else
                 reader.fail(entry.path + " " + v.dump() + ": expected true or false");
-            config.idle_on_exit = idle;
         } else {
             config.manifest_passthrough.emplace_back(item.key(), v.dump());
         }
