@@ -30,7 +30,7 @@ void put(const char* bytes, size_t count) {
         arch::outb(kCom1 + kData, uint8_t(bytes[0]));
         return;
     }
-    asm volatile("rep outsb" : "+S"(bytes), "+c"(count) : "d"(kCom1 + kData) : "memory");
+    arch::outsb(kCom1 + kData, bytes, count);
 }
 
 }  // namespace

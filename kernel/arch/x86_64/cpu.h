@@ -2,12 +2,17 @@
 // CPUID, TSC. Nothing here allocates or takes locks.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace kernel::arch {
 
 inline void outb(uint16_t port, uint8_t value) {
     asm volatile("outb %0, %1" ::"a"(value), "Nd"(port));
+}
+// `count` bytes to one port with a single `rep outsb`: under KVM one exit for the whole string.
+inline void outsb(uint16_t port, const void* bytes, size_t count) {
+    asm volatile("rep outsb" : "+S"(bytes), "+c"(count) : "d"(port) : "memory");
 }
 inline void outl(uint16_t port, uint32_t value) {
     asm volatile("outl %0, %1" ::"a"(value), "Nd"(port));

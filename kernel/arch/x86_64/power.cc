@@ -15,7 +15,7 @@ constexpr uint32_t kPanicWord = 0x100;
 }  // namespace
 
 void status_line(const char* line) {
-    for (const char* p = line; *p; ++p) outb(kStatusPort, uint8_t(*p));
+    outsb(kStatusPort, line, __builtin_strlen(line));  // one exit per line, not per byte
     outb(kStatusPort, '\n');
 }
 
